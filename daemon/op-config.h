@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Server configuration: embedded defaults, then the GKeyFile, then the
+ * command-line flags, each overriding the one before.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+	char *config_file;
+	char *state_dir;
+	gboolean session_bus;
+	gboolean dev_mode;
+	char *hostname;
+	/* Listen addresses as "ADDR:PORT", NULL-terminated. */
+	char **submission_listen;
+	char **submissions_listen;
+	char **http_listen;
+	/* "ADDR[:PORT]"; NULL means the first nameserver of /etc/resolv.conf. */
+	char *dns_resolver;
+	guint delivery_port;
+	guint retry_min;	   /* seconds */
+	guint retry_max;	   /* seconds */
+	guint64 message_lifetime;  /* seconds */
+	guint64 delay_warning;	   /* seconds; 0 turns delay warnings off */
+	char **trusted_networks;   /* CIDR strings */
+	char *tls_cert;
+	char *tls_key;
+	guint64 max_message_size;  /* octets */
+	guint max_recipients;	   /* per message */
+	guint max_sessions;	   /* concurrent SMTP sessions */
+	guint delivery_concurrency; /* delivery threads */
+	guint per_destination_concurrency;
+	guint session_timeout;	   /* seconds of client silence */
+} OpConfig;
+
+OpConfig *op_config_new(void);
+void op_config_free(OpConfig *config);
+gboolean op_config_parse(OpConfig *config, int *argc, char ***argv, GError **error);
+gboolean op_config_load_key_file(OpConfig *config, const char *path, GError **error);
+gboolean op_parse_host_port(const char *text, guint default_port, char **host, guint *port,
+			    GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OpConfig, op_config_free)
+
+G_END_DECLS

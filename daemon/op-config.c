@@ -180,8 +180,12 @@ gboolean
 op_config_load_key_file(OpConfig *config, const char *path, GError **error)
 {
 	g_autoptr(GKeyFile) file = g_key_file_new();
+	g_autofree char *text = NULL;
+	gsize length = 0;
 
-	if (!g_key_file_load_from_file(file, path, G_KEY_FILE_NONE, error)) {
+	/* Reading the text first also accepts /dev/null as an empty file. */
+	if (!g_file_get_contents(path, &text, &length, error) ||
+	    !g_key_file_load_from_data(file, text, length, G_KEY_FILE_NONE, error)) {
 		g_prefix_error(error, "failed to read %s: ", path);
 		return FALSE;
 	}

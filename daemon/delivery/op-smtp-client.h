@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * A blocking SMTP client for the delivery threads (RFC 5321) with
+ * opportunistic STARTTLS (RFC 3207), SIZE, 8BITMIME and SMTPUTF8. Every read
+ * and write has a timeout; one connection may carry several messages.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef struct _OpSmtpClient OpSmtpClient;
+
+typedef enum {
+	OP_DELIVERY_OK,
+	OP_DELIVERY_TEMPORARY,
+	OP_DELIVERY_PERMANENT
+} OpDeliveryStatus;
+
+typedef struct {
+	char *recipient;
+	OpDeliveryStatus status;
+	guint code;	/* the remote reply code; 0 when the status was decided locally */
+	char *enhanced; /* "5.1.1"; "X.0.0" of the reply's class when the server sent none */
+	char *text;	/* sanitised reply text, or the local reason */
+} OpRecipientResult;
+
+typedef struct {
+	/* The worst status over the recipients: PERMANENT if any failed for
+	 * good, else TEMPORARY if any failed for now, else OK. */
+	OpDeliveryStatus status;
+	/* The reply that decided the outcome, "550 5.1.1 text", or the local
+	 * reason when the connection broke; sanitised. */
+	char *reply;
+	GPtrArray *recipients; /* OpRecipientResult*, in the order they were passed */
+	gboolean tls;	       /* the message went over STARTTLS */
+} OpDeliveryOutcome;
+
+/* Connects to @address:@port, reads the greeting, sends EHLO @helo_name (HELO
+ * if EHLO gets a 5xx), and upgrades with STARTTLS when the server offers it.
+ * The certificate is not verified: without DANE or MTA-STS the MX name is not
+ * authenticated, so TLS here only protects against passive eavesdropping.
+ * @mx_host is the server's name for messages and for SNI. @timeout_seconds
+ * bounds the connect, each reply, the TLS handshake and each write. A 4xx
+ * greeting or EHLO/HELO reply fails with OP_ERROR_TEMPORARY, a 5xx with
+ * OP_ERROR_PERMANENT; network errors, timeouts and a failed TLS handshake fail
+ * with OP_ERROR_TEMPORARY. */
+OpSmtpClient *op_smtp_client_connect(const char *mx_host, GInetAddress *address, guint port,
+				     const char *helo_name, guint timeout_seconds,
+				     GError **error);
+
+/* Sends one message: MAIL FROM:<@sender> ("" for the null sender), RCPT TO for
+ * each of @recipients (NULL-terminated), DATA and the dot-stuffed @message,
+ * which must have CRLF line ends. Initialises @outcome, which the caller
+ * clears with op_delivery_outcome_clear(). A 4xx or 5xx to one RCPT marks
+ * only that recipient. Returns TRUE when the server answered every step,
+ * whatever it answered. Returns FALSE with OP_ERROR_TEMPORARY when the
+ * connection broke (network error, timeout, 421, invalid reply); @outcome is
+ * filled then too: recipients rejected earlier keep their status and all
+ * others are TEMPORARY, even after the final dot was sent, because a
+ * duplicate is better than a loss. The client is then no longer usable. */
+gboolean op_smtp_client_send(OpSmtpClient *client, const char *sender,
+			     const char *const *recipients, GBytes *message,
+			     OpDeliveryOutcome *outcome, GError **error);
+
+void op_delivery_outcome_clear(OpDeliveryOutcome *outcome);
+
+/* Sends QUIT, waits for the reply and closes the connection. The client stays
+ * allocated: free it with op_smtp_client_free(). */
+void op_smtp_client_quit(OpSmtpClient *client);
+/* Closes the connection without QUIT and frees the client. */
+void op_smtp_client_free(OpSmtpClient *client);
+/* Returns FALSE once the connection broke or the server closed the session. */
+gboolean op_smtp_client_is_usable(OpSmtpClient *client);
+/* Returns TRUE when the session runs over TLS. */
+gboolean op_smtp_client_get_tls(OpSmtpClient *client);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OpSmtpClient, op_smtp_client_free)
+
+G_END_DECLS

@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The DNS records an admin publishes for a sending domain, in zone-file form:
+ * DKIM (RFC 6376), SPF (RFC 7208), DMARC (RFC 7489) and the submission SRV
+ * records that mail clients use to configure themselves (RFC 6186, RFC 8314).
+ */
+#include "dns/op-records.h"
+
+#include <gio/gio.h>
+#include <string.h>
+
+/* RFC 1035 §3.3: a <character-string> contains at most 255 octets. */
+#define OP_RECORDS_TXT_CHUNK 255
+
+void
+op_dns_record_free(OpDnsRecord *record)
+{
+	if (record == NULL)
+		return;
+	g_free(record->name);
+	g_free(record->type);
+	g_free(record->value);
+	g_free(record->purpose);
+	g_free(record);
+}
+
+static void
+op_records_append_quoted(GString *out, const char *chunk, gsize len)
+{
+	gsize i;
+
+	g_string_append_c(out, '"');
+	for (i = 0; i < len; i++) {
+		guchar c = (guchar)chunk[i];
+
+		/* RFC 1035 §5.1: \X quotes a character, \DDD gives an octet in decimal. */
+		if (c == '"' || c == '\\')
+			g_string_append_printf(out, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			g_string_append_printf(out, "\\%03u", c);
+		else
+			g_string_append_c(out, (char)c);
+	}
+	g_string_append_c(out, '"');
+}
+
+char *
+op_records_quote_txt(const char *value)
+{
+	GString *out = g_string_new(NULL);
+	gsize len;
+	gsize offset = 0;
+
+	g_return_val_if_fail(value != NULL, NULL);
+
+	/* Verifiers join the strings of one record without a separator (RFC 6376
+	 * §3.6.2.2, RFC 7208 §3.3), so the split points carry no meaning. */
+	len = strlen(value);
+	do {
+		gsize chunk = MIN(len - offset, OP_RECORDS_TXT_CHUNK);
+
+		if (offset > 0)
+			g_string_append_c(out, ' ');
+		op_records_append_quoted(out, value + offset, chunk);
+		offset += chunk;
+	} while (offset < len);
+	return g_string_free(out, FALSE);
+}
+
+/* Returns name without trailing dots, the form SPF and DMARC values use. */
+static char *
+op_records_dup_relative(const char *name)
+{
+	gsize len = strlen(name);
+
+	while (len > 0 && name[len - 1] == '.')
+		len--;
+	return g_strndup(name, len);
+}
+
+/* Returns name in absolute form, with exactly one trailing dot. */
+static char *
+op_records_dup_fqdn(const char *name)
+{
+	g_autofree char *relative = op_records_dup_relative(name);
+
+	return g_strconcat(relative, ".", NULL);
+}
+
+static void
+op_records_add(GPtrArray *records, char *name, const char *type, char *value,
+	       const char *purpose)
+{
+	OpDnsRecord *record = g_new0(OpDnsRecord, 1);
+
+	record->name = name;
+	record->type = g_strdup(type);
+	record->value = value;
+	record->purpose = g_strdup(purpose);
+	g_ptr_array_add(records, record);
+}
+
+/* Builds "v=spf1 ... ~all" (RFC 7208 §5). Entries of sending_addresses that are
+ * not IP addresses are skipped; with none left, the a: mechanism covers the
+ * addresses of hostname. The ~all softfail lets a new domain start without
+ * losing mail that leaves through another path. */
+static char *
+op_records_dup_spf(const char *hostname, const char *const *sending_addresses)
+{
+	GString *spf = g_string_new("v=spf1");
+	gsize mechanisms = 0;
+	gsize i;
+
+	for (i = 0; sending_addresses != NULL && sending_addresses[i] != NULL; i++) {
+		g_autoptr(GInetAddress) address = NULL;
+
+		address = g_inet_address_new_from_string(sending_addresses[i]);
+		if (address == NULL)
+			continue;
+		g_string_append_printf(spf, " %s:%s",
+				       g_inet_address_get_family(address) == G_SOCKET_FAMILY_IPV6
+					       ? "ip6"
+					       : "ip4",
+				       sending_addresses[i]);
+		mechanisms++;
+	}
+	if (mechanisms == 0) {
+		g_autofree char *host = op_records_dup_relative(hostname);
+
+		g_string_append_printf(spf, " a:%s", host);
+	}
+	g_string_append(spf, " ~all");
+	return g_string_free(spf, FALSE);
+}
+
+static void
+op_records_add_txt(GPtrArray *records, const char *name, const char *value,
+		   const char *purpose)
+{
+	op_records_add(records, op_records_dup_fqdn(name), "TXT", op_records_quote_txt(value),
+		       purpose);
+}
+
+GPtrArray *
+op_records_for_domain(const char *domain, const char *hostname, const char *dkim_selector,
+		      const char *dkim_txt, const char *const *sending_addresses)
+{
+	GPtrArray *records = g_ptr_array_new_with_free_func((GDestroyNotify)op_dns_record_free);
+	g_autofree char *bare_domain = NULL;
+	g_autofree char *apex = NULL;
+	g_autofree char *host = NULL;
+	g_autofree char *spf = NULL;
+	g_autofree char *dmarc_name = NULL;
+	g_autofree char *dmarc = NULL;
+
+	g_return_val_if_fail(domain != NULL && hostname != NULL, records);
+
+	bare_domain = op_records_dup_relative(domain);
+	apex = op_records_dup_fqdn(domain);
+	host = op_records_dup_fqdn(hostname);
+
+	if (dkim_selector != NULL && dkim_txt != NULL) {
+		g_autofree char *name = g_strdup_printf("%s._domainkey.%s", dkim_selector,
+							apex);
+
+		op_records_add_txt(records, name, dkim_txt,
+				   "Receivers check the DKIM signature on each message with "
+				   "this public key.");
+	}
+
+	spf = op_records_dup_spf(hostname, sending_addresses);
+	op_records_add_txt(records, apex, spf,
+			   "SPF tells receivers which servers may send mail for the domain.");
+
+	/* p=none only collects reports: tighten it once the reports show that all
+	 * legitimate mail passes (RFC 7489 §6.3). */
+	dmarc_name = g_strconcat("_dmarc.", apex, NULL);
+	dmarc = g_strdup_printf("v=DMARC1; p=none; rua=mailto:dmarc-reports@%s", bare_domain);
+	op_records_add_txt(records, dmarc_name, dmarc,
+			   "DMARC asks receivers to send reports on mail that fails SPF "
+			   "and DKIM checks.");
+
+	/* RFC 6186 §3.1 and RFC 8314 §5.1: priority 0, weight 1, the port and the
+	 * target host. */
+	op_records_add(records, g_strconcat("_submission._tcp.", apex, NULL), "SRV",
+		       g_strdup_printf("0 1 587 %s", host),
+		       "Mail clients find the STARTTLS submission port with this record.");
+	op_records_add(records, g_strconcat("_submissions._tcp.", apex, NULL), "SRV",
+		       g_strdup_printf("0 1 465 %s", host),
+		       "Mail clients find the implicit-TLS submission port with this "
+		       "record.");
+	return records;
+}

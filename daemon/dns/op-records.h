@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The DNS records an admin publishes for a sending domain: DKIM, SPF, DMARC and
+ * the SRV records that let mail clients find the submission ports.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+	char *name;    /* FQDN with a trailing dot */
+	char *type;    /* "TXT", "MX", "SRV", ... */
+	char *value;   /* RDATA in zone-file form, TXT as quoted strings of <= 255 octets */
+	char *purpose; /* one sentence for the admin */
+} OpDnsRecord;
+
+void op_dns_record_free(OpDnsRecord *record);
+
+/* Returns a GPtrArray of OpDnsRecord (freed with the array) for domain in ASCII
+ * form: the DKIM TXT at <dkim_selector>._domainkey.<domain>. when dkim_txt is not
+ * NULL, SPF ("a:<hostname>", or ip4:/ip6: mechanisms for sending_addresses when that
+ * NULL-terminated list is given and not empty), DMARC with p=none, and the SRV
+ * records _submission._tcp (port 587) and _submissions._tcp (port 465) of RFC 6186
+ * and RFC 8314. */
+GPtrArray *op_records_for_domain(const char *domain, const char *hostname,
+				 const char *dkim_selector, const char *dkim_txt,
+				 const char *const *sending_addresses);
+
+/* Quotes a TXT value as zone-file character-strings of at most 255 octets each,
+ * separated by spaces, with '"' and '\\' escaped (RFC 1035 §3.3.14, §5.1). */
+char *op_records_quote_txt(const char *value);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OpDnsRecord, op_dns_record_free)
+
+G_END_DECLS

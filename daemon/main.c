@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * outpostd: the submission server, the delivery queue and the D-Bus admin
+ * API in one process on the GLib main loop.
+ */
+#define G_LOG_DOMAIN "outpostd"
+
+#include "dbus/op-dbus-service.h"
+#include "dkim/op-dkim.h"
+#include "dns/op-resolver.h"
+#include "op-admin.h"
+#include "op-config.h"
+#include "op-error.h"
+#include "policy/op-policy.h"
+#include "queue/op-queue.h"
+#include "smtp/op-smtp-server.h"
+#include "store/op-store.h"
+#include "tls/op-tls-cert.h"
+#include "tls/op-tls.h"
+
+#include <errno.h>
+#include <glib-unix.h>
+#include <glib/gstdio.h>
+#include <locale.h>
+#include <signal.h>
+#include <systemd/sd-daemon.h>
+
+/* Seconds a DNS query may take before the attempt counts as a temporary failure. */
+#define OP_DNS_TIMEOUT 10
+
+typedef struct {
+	OpConfig *config;
+	GMainLoop *loop;
+	OpStore *store;
+	SSL_CTX *tls;
+	OpDkimSigner *signer;
+	OpResolver *resolver;
+	OpMxSelf self;
+	OpSmtpContext context;
+	OpSmtpServer *server;
+	OpQueue *queue;
+	OpAdmin admin;
+	OpDbusService *dbus;
+	int exit_status;
+} OpDaemon;
+
+static gboolean
+prepare_state_dir(OpConfig *config, GError **error)
+{
+	if (g_mkdir_with_parents(config->state_dir, 0700) != 0) {
+		int saved = errno;
+
+		g_set_error(error, OP_ERROR, OP_ERROR_FAILED,
+			    "failed to create the state directory %s: %s", config->state_dir,
+			    g_strerror(saved));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+setup_tls(OpDaemon *daemon, GError **error)
+{
+	OpConfig *config = daemon->config;
+
+	if (config->tls_cert == NULL) {
+		config->tls_cert = g_build_filename(config->state_dir, "tls-cert.pem", NULL);
+		config->tls_key = g_build_filename(config->state_dir, "tls-key.pem", NULL);
+		if (!op_tls_cert_ensure_self_signed(config->tls_cert, config->tls_key,
+						    config->hostname, error))
+			return FALSE;
+	}
+	daemon->tls = op_tls_server_context_new(config->tls_cert, config->tls_key, error);
+	return daemon->tls != NULL;
+}
+
+static void
+queued_cb(gpointer user_data)
+{
+	OpDaemon *daemon = user_data;
+
+	if (daemon->queue != NULL)
+		op_queue_wake(daemon->queue);
+}
+
+static gboolean
+start_listeners(OpDaemon *daemon, GError **error)
+{
+	OpConfig *config = daemon->config;
+
+	daemon->server = op_smtp_server_new(&daemon->context);
+	for (guint i = 0; config->submission_listen[i] != NULL; i++) {
+		if (!op_smtp_server_listen(daemon->server, config->submission_listen[i], FALSE,
+					   error))
+			return FALSE;
+	}
+	for (guint i = 0; config->submissions_listen[i] != NULL; i++) {
+		if (!op_smtp_server_listen(daemon->server, config->submissions_listen[i], TRUE,
+					   error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static void
+setup_self(OpDaemon *daemon)
+{
+	const char *names[] = {daemon->config->hostname, "localhost", NULL};
+	g_autofree char *lower = g_ascii_strdown(daemon->config->hostname, -1);
+
+	names[0] = lower;
+	daemon->self.own_names = g_strdupv((char **)names);
+	daemon->self.own_addresses = op_smtp_server_dup_addresses(daemon->server);
+	daemon->self.delivery_port = daemon->config->delivery_port;
+}
+
+static gboolean
+setup(OpDaemon *daemon, GError **error)
+{
+	OpConfig *config = daemon->config;
+	g_autofree char *db_path = NULL;
+
+	if (!prepare_state_dir(config, error))
+		return FALSE;
+	db_path = g_build_filename(config->state_dir, "outpost.db", NULL);
+	daemon->store = op_store_open(db_path, error);
+	if (daemon->store == NULL)
+		return FALSE;
+	if (!setup_tls(daemon, error))
+		return FALSE;
+	daemon->signer = op_dkim_signer_new(error);
+	if (daemon->signer == NULL)
+		return FALSE;
+	daemon->resolver = op_resolver_new(config->dns_resolver, OP_DNS_TIMEOUT, error);
+	if (daemon->resolver == NULL)
+		return FALSE;
+
+	daemon->context.config = config;
+	daemon->context.store = daemon->store;
+	daemon->context.tls = daemon->tls;
+	daemon->context.signer = daemon->signer;
+	daemon->context.trusted_networks = op_policy_parse_networks(config->trusted_networks,
+								    error);
+	if (daemon->context.trusted_networks == NULL)
+		return FALSE;
+	daemon->context.queued_cb = queued_cb;
+	daemon->context.queued_data = daemon;
+	if (!start_listeners(daemon, error))
+		return FALSE;
+
+	setup_self(daemon);
+	daemon->queue = op_queue_new(config, daemon->store, daemon->resolver, &daemon->self);
+	daemon->admin.config = config;
+	daemon->admin.store = daemon->store;
+	return TRUE;
+}
+
+static void
+print_banner(OpDaemon *daemon)
+{
+	OpConfig *config = daemon->config;
+
+	g_print("outpostd %s ready: state in %s, DNS resolver %s, delivery to port %u\n",
+		PACKAGE_VERSION, config->state_dir,
+		config->dns_resolver ? config->dns_resolver : "from /etc/resolv.conf",
+		config->delivery_port);
+	for (guint i = 0; config->submission_listen[i] != NULL; i++)
+		g_print("  submission (STARTTLS) on %s\n", config->submission_listen[i]);
+	for (guint i = 0; config->submissions_listen[i] != NULL; i++)
+		g_print("  submission (implicit TLS) on %s\n", config->submissions_listen[i]);
+	if (config->dev_mode) {
+		g_print("First steps, in another terminal:\n"
+			"  build/daemon/outpostctl --session-bus domain add example.org\n"
+			"  echo 'a-long-password' | build/daemon/outpostctl --session-bus account add "
+			"me@example.org --password-stdin\n"
+			"  swaks --server %s --tls --auth-user me@example.org --auth-password "
+			"a-long-password --from me@example.org --to someone@example.net\n",
+			config->submission_listen[0]);
+	}
+}
+
+static void
+ready_cb(gpointer user_data)
+{
+	OpDaemon *daemon = user_data;
+
+	op_queue_start(daemon->queue);
+	print_banner(daemon);
+	sd_notify(0, "READY=1");
+}
+
+static void
+lost_cb(gpointer user_data)
+{
+	OpDaemon *daemon = user_data;
+
+	g_printerr("outpostd: could not own %s on the %s bus: is another outpostd running?\n",
+		   OP_DBUS_NAME, daemon->config->session_bus ? "session" : "system");
+	daemon->exit_status = 1;
+	g_main_loop_quit(daemon->loop);
+}
+
+static gboolean
+stop_cb(gpointer user_data)
+{
+	OpDaemon *daemon = user_data;
+
+	g_message("stopping on signal");
+	sd_notify(0, "STOPPING=1");
+	g_main_loop_quit(daemon->loop);
+	return G_SOURCE_CONTINUE;
+}
+
+static void
+teardown(OpDaemon *daemon)
+{
+	g_clear_pointer(&daemon->dbus, op_dbus_service_free);
+	g_clear_pointer(&daemon->server, op_smtp_server_free);
+	g_clear_pointer(&daemon->queue, op_queue_free);
+	g_clear_pointer(&daemon->self.own_names, g_strfreev);
+	g_clear_pointer(&daemon->self.own_addresses, g_ptr_array_unref);
+	g_clear_pointer(&daemon->context.trusted_networks, g_ptr_array_unref);
+	g_clear_pointer(&daemon->resolver, op_resolver_free);
+	g_clear_pointer(&daemon->signer, op_dkim_signer_free);
+	g_clear_pointer(&daemon->tls, SSL_CTX_free);
+	g_clear_pointer(&daemon->store, op_store_free);
+	g_clear_pointer(&daemon->loop, g_main_loop_unref);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_autoptr(OpConfig) config = op_config_new();
+	g_autoptr(GError) error = NULL;
+	OpDaemon daemon = {0};
+
+	signal(SIGPIPE, SIG_IGN);
+	if (!op_config_parse(config, &argc, &argv, &error)) {
+		g_printerr("outpostd: %s\n", error->message);
+		return 2;
+	}
+	daemon.config = config;
+	daemon.loop = g_main_loop_new(NULL, FALSE);
+	if (!setup(&daemon, &error)) {
+		g_printerr("outpostd: %s\n", error->message);
+		teardown(&daemon);
+		return 1;
+	}
+	daemon.dbus = op_dbus_service_new(&daemon.admin, config->session_bus,
+					  G_CALLBACK(ready_cb), G_CALLBACK(lost_cb), &daemon);
+	g_unix_signal_add(SIGTERM, stop_cb, &daemon);
+	g_unix_signal_add(SIGINT, stop_cb, &daemon);
+	g_main_loop_run(daemon.loop);
+	teardown(&daemon);
+	return daemon.exit_status;
+}

@@ -1,0 +1,411 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Delivers one domain's due messages: MX lookup, one connection reused for
+ * every message while it stays usable, and the per-recipient outcome:
+ * delivered, deferred with exponential backoff, or bounced to the sender.
+ */
+#define G_LOG_DOMAIN "outpost-queue"
+
+#include "queue/op-delivery-job.h"
+
+#include "delivery/op-bounce.h"
+#include "delivery/op-smtp-client.h"
+#include "op-error.h"
+
+/* Seconds to wait for a connection and for each reply; RFC 5321 §4.5.3.2
+ * asks for minutes per stage, which a later retry makes up for. */
+#define OP_DELIVERY_TIMEOUT 60
+
+static void
+job_message_free(OpJobMessage *message)
+{
+	g_free(message->message_id);
+	g_free(message->sender);
+	g_ptr_array_unref(message->recipients);
+	g_free(message);
+}
+
+OpDeliveryJob *
+op_delivery_job_new(const OpDeliveryEnv *env, const char *domain)
+{
+	OpDeliveryJob *job = g_new0(OpDeliveryJob, 1);
+
+	job->env = env;
+	job->domain = g_strdup(domain);
+	job->messages = g_ptr_array_new_with_free_func((GDestroyNotify)job_message_free);
+	return job;
+}
+
+OpJobMessage *
+op_delivery_job_add_message(OpDeliveryJob *job, const OpStoreRecipient *first)
+{
+	OpJobMessage *message = g_new0(OpJobMessage, 1);
+
+	message->message_id = g_strdup(first->message_id);
+	message->sender = g_strdup(first->sender);
+	message->created = first->created;
+	message->delay_warned = first->delay_warned;
+	message->is_bounce = first->is_bounce;
+	message->recipients = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)op_store_recipient_free);
+	g_ptr_array_add(job->messages, message);
+	return message;
+}
+
+void
+op_delivery_job_free(OpDeliveryJob *job)
+{
+	if (job == NULL)
+		return;
+	g_free(job->domain);
+	g_ptr_array_unref(job->messages);
+	g_free(job);
+}
+
+/* The delay before the next attempt: retry_min doubled per earlier
+ * attempt, at most retry_max. */
+gint64
+op_delivery_retry_delay(const OpConfig *config, guint attempts)
+{
+	guint64 delay = config->retry_min;
+
+	for (guint i = 0; i < attempts && delay < config->retry_max; i++)
+		delay *= 2;
+	return (gint64)MIN(delay, (guint64)config->retry_max);
+}
+
+static void
+log_outcome(const OpJobMessage *message, const OpStoreRecipient *recipient, const char *status,
+	    const char *mx, const char *reply)
+{
+	g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "OP_QUEUE_ID", message->message_id,
+			 "OP_STATUS", status, "MESSAGE", "%s: to=<%s> mx=%s status=%s reply=%s",
+			 message->message_id, recipient->address, mx ? mx : "-", status,
+			 reply ? reply : "-");
+}
+
+static OpBounceRecipient *
+bounce_recipient_new(const OpStoreRecipient *recipient, const char *status, const char *mx,
+		     const char *diagnostic, gboolean delayed)
+{
+	OpBounceRecipient *entry = g_new0(OpBounceRecipient, 1);
+
+	entry->recipient = g_strdup(recipient->address);
+	entry->action = delayed ? "delayed" : "failed";
+	entry->status = g_strdup(status);
+	entry->remote_mta = g_strdup(mx);
+	entry->diagnostic = g_strdup(diagnostic);
+	return entry;
+}
+
+static void
+bounce_recipient_free(OpBounceRecipient *entry)
+{
+	g_free(entry->recipient);
+	g_free(entry->original_recipient);
+	g_free(entry->status);
+	g_free(entry->remote_mta);
+	g_free(entry->diagnostic);
+	g_free(entry);
+}
+
+/* Queues a DSN to the envelope sender. The caller has made sure the
+ * sender is not null: a bounce is never sent to <> (RFC 5321 §6.1). */
+static void
+queue_notice(OpDeliveryJob *job, OpJobMessage *message, GBytes *original, GPtrArray *entries,
+	     gboolean delayed)
+{
+	const OpDeliveryEnv *env = job->env;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) report = NULL;
+	OpBounceInfo info = {
+		.reporting_mta = env->config->hostname,
+		.queue_id = message->message_id,
+		.sender = message->sender,
+		.arrival_time = message->created,
+		.delay_warning = delayed,
+		.recipients = entries,
+		.original = original,
+	};
+	OpStoreMessage notice = {0};
+
+	report = op_bounce_build(&info, &error);
+	if (report == NULL) {
+		g_warning("%s: building the delivery status notification failed: %s",
+			  message->message_id, error->message);
+		return;
+	}
+	notice.id = op_store_new_queue_id();
+	notice.sender = g_strdup("");
+	notice.recipients = g_ptr_array_new_with_free_func(g_free);
+	g_ptr_array_add(notice.recipients, g_strdup(message->sender));
+	notice.body = g_steal_pointer(&report);
+	notice.created = g_get_real_time() / G_USEC_PER_SEC;
+	notice.is_bounce = TRUE;
+	if (!op_store_enqueue(env->store, &notice, &error))
+		g_warning("%s: queueing the delivery status notification failed: %s",
+			  message->message_id, error->message);
+	else {
+		g_message("%s: %s notice queued as %s for <%s>", message->message_id,
+			  delayed ? "delay" : "bounce", notice.id, message->sender);
+		job->bounces_queued++;
+	}
+	op_store_message_clear(&notice);
+}
+
+/* The outcome of one attempt for one recipient. */
+typedef struct {
+	OpDeliveryStatus status;
+	const char *enhanced; /* "5.1.1" */
+	const char *reply;    /* sanitised reply or local reason */
+} OpAttempt;
+
+static void
+finish_recipient(OpDeliveryJob *job, OpJobMessage *message, OpStoreRecipient *recipient,
+		 OpEventType event, const char *mx, const char *reply)
+{
+	OpStore *store = job->env->store;
+	g_autoptr(GError) error = NULL;
+
+	op_store_add_event(store, event, message->message_id, message->sender, recipient->address,
+			   mx, reply, NULL);
+	if (!op_store_finish_recipient(store, recipient->recipient_id, &error))
+		g_warning("%s: updating the queue for <%s> failed: %s", message->message_id,
+			  recipient->address, error->message);
+}
+
+static gboolean
+is_expired(const OpDeliveryJob *job, const OpJobMessage *message, gint64 now)
+{
+	return now - message->created >= (gint64)job->env->config->message_lifetime;
+}
+
+static gboolean
+wants_delay_warning(const OpDeliveryJob *job, const OpJobMessage *message, gint64 now)
+{
+	guint64 after = job->env->config->delay_warning;
+
+	return after > 0 && !message->delay_warned && *message->sender != '\0' &&
+	       now - message->created >= (gint64)after;
+}
+
+static void
+defer_recipient(OpDeliveryJob *job, OpJobMessage *message, OpStoreRecipient *recipient,
+		const char *mx, const char *reply, gint64 now)
+{
+	gint64 next = now + op_delivery_retry_delay(job->env->config, recipient->attempts);
+	g_autoptr(GError) error = NULL;
+
+	op_store_add_event(job->env->store, OP_EVENT_DEFERRED, message->message_id,
+			   message->sender, recipient->address, mx, reply, NULL);
+	if (!op_store_defer_recipient(job->env->store, recipient->recipient_id, next, reply,
+				      &error))
+		g_warning("%s: updating the queue for <%s> failed: %s", message->message_id,
+			  recipient->address, error->message);
+}
+
+/* Records each recipient's attempt, then sends the sender one bounce for
+ * every recipient that failed and, once, a delay warning. */
+static void
+apply_attempts(OpDeliveryJob *job, OpJobMessage *message, GBytes *body, const OpAttempt *attempts,
+	       const char *mx)
+{
+	g_autoptr(GPtrArray) failed = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)bounce_recipient_free);
+	g_autoptr(GPtrArray) delayed = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)bounce_recipient_free);
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+
+	for (guint i = 0; i < message->recipients->len; i++) {
+		OpStoreRecipient *recipient = g_ptr_array_index(message->recipients, i);
+		const OpAttempt *attempt = &attempts[i];
+
+		if (attempt->status == OP_DELIVERY_OK) {
+			log_outcome(message, recipient, "sent", mx, attempt->reply);
+			finish_recipient(job, message, recipient, OP_EVENT_DELIVERED, mx,
+					 attempt->reply);
+		} else if (attempt->status == OP_DELIVERY_PERMANENT) {
+			log_outcome(message, recipient, "bounced", mx, attempt->reply);
+			finish_recipient(job, message, recipient, OP_EVENT_BOUNCED, mx,
+					 attempt->reply);
+			g_ptr_array_add(failed, bounce_recipient_new(recipient, attempt->enhanced,
+								     mx, attempt->reply, FALSE));
+		} else if (is_expired(job, message, now)) {
+			/* RFC 3463: X.4.7, delivery time expired. */
+			log_outcome(message, recipient, "expired", mx, attempt->reply);
+			finish_recipient(job, message, recipient, OP_EVENT_EXPIRED, mx,
+					 attempt->reply);
+			g_ptr_array_add(failed, bounce_recipient_new(recipient, "4.4.7", mx,
+								     attempt->reply, FALSE));
+		} else {
+			log_outcome(message, recipient, "deferred", mx, attempt->reply);
+			defer_recipient(job, message, recipient, mx, attempt->reply, now);
+			g_ptr_array_add(delayed, bounce_recipient_new(recipient, attempt->enhanced,
+								      mx, attempt->reply, TRUE));
+		}
+	}
+	/* RFC 5321 §4.5.5 and §6.1: mail from the null sender is never bounced. */
+	if (*message->sender == '\0') {
+		if (failed->len > 0)
+			g_message("%s: not returned: the sender is null", message->message_id);
+		return;
+	}
+	if (failed->len > 0)
+		queue_notice(job, message, body, failed, FALSE);
+	if (delayed->len > 0 && wants_delay_warning(job, message, now)) {
+		queue_notice(job, message, body, delayed, TRUE);
+		op_store_add_event(job->env->store, OP_EVENT_DELAY_WARNED, message->message_id,
+				   message->sender, NULL, NULL, NULL, NULL);
+		op_store_mark_delay_warned(job->env->store, message->message_id, NULL);
+	}
+}
+
+/* Applies one outcome to every recipient of a message. */
+static void
+apply_all(OpDeliveryJob *job, OpJobMessage *message, GBytes *body, OpDeliveryStatus status,
+	  const char *enhanced, const char *reply, const char *mx)
+{
+	g_autofree OpAttempt *attempts = g_new0(OpAttempt, message->recipients->len);
+
+	for (guint i = 0; i < message->recipients->len; i++) {
+		attempts[i].status = status;
+		attempts[i].enhanced = enhanced;
+		attempts[i].reply = reply;
+	}
+	apply_attempts(job, message, body, attempts, mx);
+}
+
+static void
+apply_outcome(OpDeliveryJob *job, OpJobMessage *message, GBytes *body,
+	      const OpDeliveryOutcome *outcome, const char *mx)
+{
+	g_autofree OpAttempt *attempts = g_new0(OpAttempt, message->recipients->len);
+
+	for (guint i = 0; i < message->recipients->len; i++) {
+		const OpRecipientResult *result = i < outcome->recipients->len
+							  ? g_ptr_array_index(outcome->recipients, i)
+							  : NULL;
+
+		attempts[i].status = result ? result->status : OP_DELIVERY_TEMPORARY;
+		attempts[i].enhanced = result && result->enhanced ? result->enhanced : "4.0.0";
+		attempts[i].reply = result && result->text ? result->text : outcome->reply;
+	}
+	apply_attempts(job, message, body, attempts, mx);
+}
+
+static OpSmtpClient *
+connect_any(OpDeliveryJob *job, GPtrArray *hosts, const char **mx, GError **error)
+{
+	const OpConfig *config = job->env->config;
+	g_autoptr(GError) last_error = NULL;
+
+	for (guint i = 0; i < hosts->len; i++) {
+		OpMxHost *host = g_ptr_array_index(hosts, i);
+
+		for (guint j = 0; host->addresses != NULL && j < host->addresses->len; j++) {
+			GInetAddress *address = g_ptr_array_index(host->addresses, j);
+			OpSmtpClient *client;
+
+			g_clear_error(&last_error);
+			client = op_smtp_client_connect(host->host, address, config->delivery_port,
+							config->hostname, OP_DELIVERY_TIMEOUT,
+							&last_error);
+			if (client != NULL) {
+				*mx = host->host;
+				return client;
+			}
+			g_debug("%s: connecting to %s failed: %s", job->domain, host->host,
+				last_error->message);
+		}
+	}
+	if (last_error != NULL)
+		g_propagate_error(error, g_steal_pointer(&last_error));
+	else
+		g_set_error(error, OP_ERROR, OP_ERROR_TEMPORARY, "no MX host of %s has an address",
+			    job->domain);
+	return NULL;
+}
+
+static char **
+dup_addresses(OpJobMessage *message)
+{
+	char **addresses = g_new0(char *, message->recipients->len + 1);
+
+	for (guint i = 0; i < message->recipients->len; i++) {
+		OpStoreRecipient *recipient = g_ptr_array_index(message->recipients, i);
+
+		addresses[i] = g_strdup(recipient->address);
+	}
+	return addresses;
+}
+
+static void
+deliver_messages(OpDeliveryJob *job, GPtrArray *hosts)
+{
+	g_autoptr(OpSmtpClient) client = NULL;
+	g_autoptr(GError) connect_error = NULL;
+	const char *mx = NULL;
+
+	for (guint i = 0; i < job->messages->len; i++) {
+		OpJobMessage *message = g_ptr_array_index(job->messages, i);
+		g_autoptr(GBytes) body = op_store_load_body(job->env->store, message->message_id, NULL);
+		g_auto(GStrv) addresses = NULL;
+		OpDeliveryOutcome outcome = {0};
+		g_autoptr(GError) error = NULL;
+
+		if (body == NULL)
+			continue; /* removed from the queue meanwhile */
+		if (client == NULL && connect_error == NULL)
+			client = connect_any(job, hosts, &mx, &connect_error);
+		if (client == NULL) {
+			apply_all(job, message, body, OP_DELIVERY_TEMPORARY, "4.4.1",
+				  connect_error->message, NULL);
+			continue;
+		}
+		addresses = dup_addresses(message);
+		if (!op_smtp_client_send(client, message->sender, (const char *const *)addresses,
+					 body, &outcome, &error)) {
+			/* Recipients refused before the connection broke keep
+			 * their own outcome; the rest are retried. */
+			if (outcome.recipients != NULL)
+				apply_outcome(job, message, body, &outcome, mx);
+			else
+				apply_all(job, message, body, OP_DELIVERY_TEMPORARY, "4.4.2",
+					  error->message, mx);
+			op_delivery_outcome_clear(&outcome);
+			g_clear_pointer(&client, op_smtp_client_free);
+			continue;
+		}
+		apply_outcome(job, message, body, &outcome, mx);
+		op_delivery_outcome_clear(&outcome);
+		if (!op_smtp_client_is_usable(client))
+			g_clear_pointer(&client, op_smtp_client_free);
+	}
+	if (client != NULL)
+		op_smtp_client_quit(client);
+}
+
+void
+op_delivery_job_run(OpDeliveryJob *job)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) hosts = op_mx_resolve(job->env->resolver, job->domain, job->env->self,
+						   &error);
+
+	if (hosts != NULL) {
+		deliver_messages(job, hosts);
+		return;
+	}
+	g_message("%s: MX lookup failed: %s", job->domain, error->message);
+	for (guint i = 0; i < job->messages->len; i++) {
+		OpJobMessage *message = g_ptr_array_index(job->messages, i);
+		g_autoptr(GBytes) body = op_store_load_body(job->env->store, message->message_id, NULL);
+		gboolean permanent = g_error_matches(error, OP_ERROR, OP_ERROR_PERMANENT);
+
+		if (body == NULL)
+			continue;
+		apply_all(job, message, body,
+			  permanent ? OP_DELIVERY_PERMANENT : OP_DELIVERY_TEMPORARY,
+			  op_mx_error_status(error), error->message, NULL);
+	}
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The submission listeners: port 587 with STARTTLS and port 465 with
+ * implicit TLS (RFC 8314), each accepted connection becoming a session on
+ * the main loop.
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <openssl/ssl.h>
+
+#include "op-config.h"
+#include "store/op-store.h"
+
+G_BEGIN_DECLS
+
+typedef struct _OpDkimSigner OpDkimSigner;
+
+/* What every session shares; owned by main() and alive as long as the daemon. */
+typedef struct {
+	OpConfig *config;
+	OpStore *store;
+	SSL_CTX *tls;
+	OpDkimSigner *signer;
+	GPtrArray *trusted_networks; /* GInetAddressMask * */
+	/* Called on the main loop after a message entered the queue. */
+	void (*queued_cb)(gpointer user_data);
+	gpointer queued_data;
+} OpSmtpContext;
+
+typedef struct _OpSmtpServer OpSmtpServer;
+
+OpSmtpServer *op_smtp_server_new(OpSmtpContext *context);
+gboolean op_smtp_server_listen(OpSmtpServer *server, const char *address, gboolean implicit_tls,
+			       GError **error);
+GPtrArray *op_smtp_server_dup_addresses(OpSmtpServer *server);
+void op_smtp_server_free(OpSmtpServer *server);
+guint op_smtp_server_get_session_count(OpSmtpServer *server);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OpSmtpServer, op_smtp_server_free)
+
+G_END_DECLS

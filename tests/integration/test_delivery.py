@@ -1,0 +1,795 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""End-to-end tests of outpostd: submission, DKIM signing, queueing, delivery,
+retries and bounces, against knot and aiosmtpd recipient servers on loopback.
+
+run-integration.sh runs this inside a private network namespace; run alone it
+would bind 127.0.0.1:5353 and ports 2525, 10587 and 10465 of the host.
+"""
+
+import argparse
+import base64
+import difflib
+import email
+import email.policy
+import logging
+import os
+import re
+import smtplib
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import unittest
+
+import dkim
+
+import harness
+from harness import wait_for
+
+SENDER = "user@example.org"
+PASSWORD = "correct horse battery staple"
+OTHER_SENDER = "other@example.org"
+OTHER_PASSWORD = "other account password"
+# A second sender domain whose MX rejects every recipient, so a bounce to it fails.
+REJECTING_SENDER = "user@example.com"
+
+DELIVERY_TIMEOUT = 30
+CLIENT_TLS = ssl._create_unverified_context()
+
+# The environment shared by every test, set up by setUpModule().
+env = None
+
+
+class Environment:
+    """DNS, recipient servers and outpostd with one domain and its accounts."""
+
+    def __init__(self, scratch, outpostd, outpostctl):
+        self.scratch = scratch
+        self.knot = harness.KnotServer(os.path.join(scratch, "dns"))
+        os.makedirs(self.knot.directory, exist_ok=True)
+        self.mx_dir = os.path.join(scratch, "mx")
+        os.makedirs(self.mx_dir, exist_ok=True)
+        self.daemon = harness.Outpostd(outpostd, outpostctl, os.path.join(scratch, "outpostd"))
+        self.accept = None
+        self.tempfail = None
+        self.reject = None
+        self.implicit = None
+        self.slow = None
+        self.selector = None
+
+    def start(self):
+        self.knot.start()
+        certificate = harness.make_certificate(self.mx_dir, "mx.accept.test")
+        self.accept = harness.RecipientServer(self.mx_dir, "127.0.0.2", tls=certificate)
+        self.tempfail = harness.RecipientServer(self.mx_dir, "127.0.0.3", mode="tempfail")
+        self.reject = harness.RecipientServer(self.mx_dir, "127.0.0.4", mode="reject")
+        self.implicit = harness.RecipientServer(self.mx_dir, "127.0.0.5")
+        # Nothing listens on 127.0.0.7 until the crash-recovery test starts it.
+        self.slow = harness.RecipientServer(self.mx_dir, "127.0.0.7")
+        for server in (self.accept, self.tempfail, self.reject, self.implicit):
+            server.start()
+
+        os.makedirs(self.daemon.directory, exist_ok=True)
+        self.daemon.start()
+        self.add_domain("example.org")
+        self.add_domain("example.com")
+        self.add_account(SENDER, PASSWORD)
+        self.add_account(OTHER_SENDER, OTHER_PASSWORD)
+        self.add_account(REJECTING_SENDER, PASSWORD)
+        self.publish_records("example.org")
+        self.selector = self.find_selector("example.org")
+
+    def add_domain(self, domain):
+        self.daemon.ctl("domain", "add", domain)
+
+    def add_account(self, address, password):
+        self.daemon.ctl("account", "add", address, "--password-stdin",
+                        input_text=password + "\n")
+
+    def publish_records(self, domain):
+        """Copy the TXT records outpostctl generates into the zones knot serves."""
+        records = self.daemon.ctl_json("dns", "records", domain)
+        by_zone = {}
+        for record in records:
+            if record.get("type") != "TXT":
+                continue
+            name = record["name"]
+            zone = self.zone_of(name)
+            if zone is None:
+                harness.log("not publishing %s: no test zone contains it" % name)
+                continue
+            by_zone.setdefault(zone, []).append((name, 300, "TXT", record["value"]))
+        if domain not in by_zone:
+            raise AssertionError("dns records %s returned no TXT record in the zone: %r"
+                                 % (domain, records))
+        for zone, zone_records in by_zone.items():
+            self.knot.set_records(zone, zone_records)
+
+    @staticmethod
+    def zone_of(name):
+        name = name.rstrip(".")
+        for zone in harness.ZONES:
+            if name == zone or name.endswith("." + zone):
+                return zone
+        return None
+
+    def find_selector(self, domain):
+        for entry in self.daemon.ctl_json("domain", "list"):
+            if domain in entry.values():
+                selector = entry.get("dkim-selector")
+                if not selector:
+                    raise AssertionError("domain list --json has no dkim-selector: %r" % entry)
+                return selector
+        raise AssertionError("domain list --json does not list %s" % domain)
+
+    def stop(self):
+        harness.stop_all()
+
+
+def setUpModule():
+    env.start()
+
+
+def tearDownModule():
+    env.stop()
+
+
+# Messages and SMTP sessions ---------------------------------------------------
+
+def make_message(sender, recipient, token, from_header=None):
+    """Return a CRLF message with a Message-ID and Date, so outpostd needs to add neither.
+
+    from_header replaces the whole value of the From: header.
+    """
+    lines = [
+        "From: " + (from_header or "Test User <%s>" % sender),
+        "To: <%s>" % recipient,
+        "Subject: integration test %s" % token,
+        "X-Folded-Header: first part of a header",
+        "\tthat continues on a second line",
+        "Date: Thu, 04 Dec 2025 16:00:00 +0000",
+        "Message-ID: <%s@example.org>" % token,
+        "MIME-Version: 1.0",
+        "Content-Type: text/plain; charset=us-ascii",
+        "",
+        "First body line.",
+        ".A line that starts with a dot survives dot-stuffing.",
+        "..two dots",
+        ".",
+        "Trailing spaces and a tab stay as they are.   \t",
+        "",
+        "",
+        "Last line after two empty lines.",
+    ]
+    return ("\r\n".join(lines) + "\r\n").encode("ascii")
+
+
+def open_submission(starttls=True):
+    session = smtplib.SMTP("127.0.0.1", harness.SUBMISSION_PORT, local_hostname="client.test",
+                           timeout=20)
+    session.ehlo()
+    if starttls:
+        session.starttls(context=CLIENT_TLS)
+        session.ehlo()
+    return session
+
+
+def open_submissions():
+    session = smtplib.SMTP_SSL("127.0.0.1", harness.SUBMISSIONS_PORT,
+                               local_hostname="client.test", context=CLIENT_TLS, timeout=20)
+    session.ehlo()
+    return session
+
+
+def plain_token(authzid, authcid, password):
+    raw = "%s\0%s\0%s" % (authzid, authcid, password)
+    return base64.b64encode(raw.encode()).decode("ascii")
+
+
+def auth_plain(session, user, password):
+    return session.docmd("AUTH", "PLAIN " + plain_token("", user, password))
+
+
+def open_authenticated(user=SENDER, password=PASSWORD, implicit_tls=False):
+    session = open_submissions() if implicit_tls else open_submission()
+    code, text = auth_plain(session, user, password)
+    if code != 235:
+        raise AssertionError("AUTH PLAIN as %s: expected 235, got %d %s" % (user, code, text))
+    return session
+
+
+def submit(raw, recipients, sender=SENDER, implicit_tls=False):
+    """Submit raw as sender with AUTH PLAIN and return once the daemon answered 250."""
+    session = open_authenticated(sender, PASSWORD, implicit_tls)
+    try:
+        refused = session.sendmail(sender, recipients, raw)
+        if refused:
+            raise AssertionError("recipients refused: %r" % refused)
+    finally:
+        session.close()
+
+
+def quit_quietly(session):
+    try:
+        session.quit()
+    except (smtplib.SMTPException, OSError):
+        session.close()
+
+
+def queue_entries():
+    return env.daemon.ctl_json("queue", "list")
+
+
+def wait_for_empty_queue(timeout=DELIVERY_TIMEOUT):
+    def empty():
+        return not queue_entries()
+    wait_for(empty, timeout, "an empty queue", interval=0.3)
+
+
+def has_token(token):
+    return lambda envelope, raw: ("<%s@example.org>" % token).encode() in raw
+
+
+def split_added_headers(test, received, submitted):
+    """Assert received is submitted with header lines put in front; return those lines."""
+    if not received.endswith(submitted):
+        diff = difflib.unified_diff(
+            submitted.decode("ascii", "replace").splitlines(True),
+            received.decode("ascii", "replace").splitlines(True),
+            "submitted", "received")
+        test.fail("the delivered message does not end with the submitted bytes:\n"
+                  + "".join(diff))
+    added = received[:len(received) - len(submitted)]
+    test.assertTrue(added.endswith(b"\r\n"), "added headers must end with CRLF: %r" % added)
+    lines = added[:-2].split(b"\r\n") if added else []
+    for line in lines:
+        test.assertRegex(line, rb"^([!-9;-~]+:|[ \t])",
+                         "not a header line or continuation in front of the message")
+    return lines
+
+
+def added_header_names(lines):
+    return [line.split(b":", 1)[0].decode().lower() for line in lines if line[:1] not in b" \t"]
+
+
+def dkim_tags(raw):
+    message = email.message_from_bytes(raw, policy=email.policy.compat32)
+    value = message.get("DKIM-Signature")
+    if value is None:
+        return None
+    unfolded = re.sub(r"\s+", "", value)
+    tags = {}
+    for item in unfolded.split(";"):
+        if "=" in item:
+            key, tag_value = item.split("=", 1)
+            tags[key] = tag_value
+    return tags
+
+
+class OutpostTestCase(unittest.TestCase):
+    def setUp(self):
+        env.daemon.process.check_running()
+
+    def assertReply(self, reply, code, enhanced=None, what="reply"):
+        actual_code, text = reply
+        text = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+        self.assertEqual(actual_code, code, "%s: %d %s" % (what, actual_code, text))
+        if enhanced:
+            self.assertTrue(text.startswith(enhanced),
+                            "%s: expected enhanced status %s in %d %s"
+                            % (what, enhanced, actual_code, text))
+
+    def assertDeliveredIntact(self, envelope, raw, submitted, recipient):
+        self.assertEqual(envelope["mail_from"], SENDER, "envelope sender changed")
+        self.assertEqual(envelope["rcpt_tos"], [recipient])
+        added = added_header_names(split_added_headers(self, raw, submitted))
+        self.assertIn("dkim-signature", added)
+        self.assertIn("received", added)
+
+
+# a. Submission and delivery ----------------------------------------------------
+
+class SubmissionTest(OutpostTestCase):
+    def test_swaks_starttls_delivers_intact(self):
+        token = "swaks-starttls"
+        recipient = "user@accept.test"
+        submitted = make_message(SENDER, recipient, token)
+        data_file = os.path.join(env.scratch, token + ".eml")
+        with open(data_file, "wb") as output:
+            output.write(submitted)
+        result = subprocess.run(
+            ["swaks", "--server", "127.0.0.1:%d" % harness.SUBMISSION_PORT, "--tls",
+             "--helo", "client.test", "--auth", "PLAIN", "--auth-user", SENDER,
+             "--auth-password", PASSWORD, "--from", SENDER, "--to", recipient,
+             "--data", "@" + data_file, "--timeout", "20"],
+            capture_output=True, text=True, timeout=60)
+        self.assertEqual(result.returncode, 0, "swaks failed:\n" + result.stdout + result.stderr)
+
+        envelope, raw = env.accept.wait_for_message(has_token(token), DELIVERY_TIMEOUT,
+                                                    "the swaks message")
+        self.assertDeliveredIntact(envelope, raw, submitted, recipient)
+        self.assertTrue(envelope["tls"], "delivery to a server offering STARTTLS used plain text")
+        self.assertEqual(envelope["helo"], harness.HOSTNAME)
+
+    def test_implicit_tls_delivers_intact(self):
+        token = "smtplib-implicit-tls"
+        recipient = "user@accept.test"
+        submitted = make_message(SENDER, recipient, token)
+        submit(submitted, [recipient], implicit_tls=True)
+
+        envelope, raw = env.accept.wait_for_message(has_token(token), DELIVERY_TIMEOUT,
+                                                    "the implicit-TLS message")
+        self.assertDeliveredIntact(envelope, raw, submitted, recipient)
+
+    def test_missing_message_id_and_date_added(self):
+        token = "no-message-id"
+        recipient = "user@accept.test"
+        submitted = ("From: <%s>\r\nTo: <%s>\r\nSubject: %s\r\n\r\nbody\r\n"
+                     % (SENDER, recipient, token)).encode()
+        submit(submitted, [recipient])
+
+        def find(envelope, raw):
+            return ("Subject: %s\r\n" % token).encode() in raw
+        envelope, raw = env.accept.wait_for_message(find, DELIVERY_TIMEOUT, "the message")
+        message = email.message_from_bytes(raw, policy=email.policy.compat32)
+        self.assertIsNotNone(message["Message-ID"])
+        self.assertIsNotNone(message["Date"])
+        self.assertTrue(dkim.verify(raw, dnsfunc=harness.dkim_dns_txt))
+
+    def test_implicit_mx_uses_address_record(self):
+        token = "implicit-mx"
+        recipient = "user@implicit.test"
+        submitted = make_message(SENDER, recipient, token)
+        submit(submitted, [recipient])
+
+        envelope, raw = env.implicit.wait_for_message(has_token(token), DELIVERY_TIMEOUT,
+                                                      "the message for a domain without MX")
+        self.assertDeliveredIntact(envelope, raw, submitted, recipient)
+
+
+# b. DKIM -------------------------------------------------------------------------
+
+class DkimTest(OutpostTestCase):
+    def deliver(self, token):
+        recipient = "dkim@accept.test"
+        submit(make_message(SENDER, recipient, token), [recipient])
+        return env.accept.wait_for_message(has_token(token), DELIVERY_TIMEOUT, "the message")[1]
+
+    def test_published_key_verifies_signature(self):
+        raw = self.deliver("dkim-verify")
+        self.assertTrue(dkim.verify(raw, dnsfunc=harness.dkim_dns_txt),
+                        "dkimpy could not verify the signature with the published key")
+
+    def test_signature_tags(self):
+        tags = dkim_tags(self.deliver("dkim-tags"))
+        self.assertIsNotNone(tags, "no DKIM-Signature header")
+        self.assertEqual(tags.get("d"), "example.org")
+        self.assertEqual(tags.get("s"), env.selector)
+        self.assertEqual(tags.get("a"), "rsa-sha256")
+        self.assertEqual(tags.get("c"), "relaxed/relaxed")
+        self.assertIn("from", tags.get("h", "").lower().split(":"))
+        self.assertNotIn("l", tags, "l= lets anyone append to a signed body")
+
+    def test_altered_body_fails_verification(self):
+        raw = self.deliver("dkim-altered")
+        altered = raw.replace(b"Last line after two empty lines.", b"Last line, changed.")
+        self.assertNotEqual(altered, raw)
+        self.assertFalse(dkim.verify(altered, dnsfunc=harness.dkim_dns_txt))
+
+
+# c. Retries ----------------------------------------------------------------------
+
+class RetryTest(OutpostTestCase):
+    def test_tempfail_delivered_on_retry(self):
+        token = "tempfail"
+        recipient = "user@tempfail.test"
+        submitted = make_message(SENDER, recipient, token)
+        submit(submitted, [recipient])
+
+        envelope, raw = env.tempfail.wait_for_message(has_token(token), DELIVERY_TIMEOUT,
+                                                      "the retried message")
+        self.assertDeliveredIntact(envelope, raw, submitted, recipient)
+        message_id = "<%s@example.org>" % token
+        attempts = [event for event in env.tempfail.events()
+                    if event["event"] == "data" and event["message_id"] == message_id]
+        self.assertEqual([event["reply"][:3] for event in attempts], ["451", "250"])
+
+
+# d. Bounces ----------------------------------------------------------------------
+
+def delivery_status_blocks(raw):
+    """Return (message, [per-recipient field blocks]) of an RFC 3464 report, or None."""
+    message = email.message_from_bytes(raw, policy=email.policy.compat32)
+    if message.get_content_type() != "multipart/report":
+        return None
+    for part in message.walk():
+        if part.get_content_type() == "message/delivery-status":
+            blocks = part.get_payload()
+            return message, blocks[1:]
+    return message, []
+
+
+def is_bounce_for(recipient):
+    def check(envelope, raw):
+        if envelope["mail_from"] != "":
+            return False
+        return re.search(rb"(?i)Final-Recipient:\s*rfc822;\s*" + re.escape(recipient.encode()),
+                         raw) is not None
+    return check
+
+
+class BounceTest(OutpostTestCase):
+    def assertBounce(self, raw, envelope, recipient, status_pattern):
+        self.assertEqual(envelope["mail_from"], "", "a bounce must use the null sender")
+        self.assertEqual(envelope["rcpt_tos"], [SENDER])
+        parsed = delivery_status_blocks(raw)
+        self.assertIsNotNone(parsed, "the bounce is not multipart/report")
+        message, blocks = parsed
+        self.assertEqual(message.get_param("report-type"), "delivery-status")
+        self.assertTrue(blocks, "no message/delivery-status part with a per-recipient block")
+        block = blocks[0]
+        self.assertRegex(block.get("Final-Recipient", ""),
+                         r"(?i)^rfc822;\s*" + re.escape(recipient) + "$")
+        self.assertEqual(block.get("Action", "").strip().lower(), "failed")
+        self.assertRegex(block.get("Status", "").strip(), status_pattern)
+        return message, blocks
+
+    def test_rejected_recipient_bounces(self):
+        recipient = "nobody@reject.test"
+        submit(make_message(SENDER, recipient, "bounce-reject"), [recipient])
+
+        envelope, raw = env.accept.wait_for_message(is_bounce_for(recipient),
+                                                    DELIVERY_TIMEOUT, "the bounce")
+        self.assertBounce(raw, envelope, recipient, r"^5\.\d{1,3}\.\d{1,3}$")
+        rcpt_attempts = [event for event in env.reject.events()
+                         if event["event"] == "rcpt" and event["rcpt"] == recipient]
+        self.assertEqual(len(rcpt_attempts), 1, "a 550 must not be retried")
+
+    def test_null_mx_bounces_with_5_1_10(self):
+        recipient = "user@nullmx.test"
+        submit(make_message(SENDER, recipient, "bounce-null-mx"), [recipient])
+
+        envelope, raw = env.accept.wait_for_message(is_bounce_for(recipient),
+                                                    DELIVERY_TIMEOUT, "the null MX bounce")
+        self.assertBounce(raw, envelope, recipient, r"^5\.1\.10$")
+
+    def test_one_rejected_of_two_recipients(self):
+        token = "bounce-one-of-two"
+        good, bad = "partial@accept.test", "partial@reject.test"
+        submitted = make_message(SENDER, good, token)
+        submit(submitted, [good, bad])
+
+        envelope, raw = env.accept.wait_for_message(has_token(token), DELIVERY_TIMEOUT,
+                                                    "the message for the good recipient")
+        self.assertEqual(envelope["rcpt_tos"], [good])
+        envelope, raw = env.accept.wait_for_message(is_bounce_for(bad), DELIVERY_TIMEOUT,
+                                                    "the bounce for the bad recipient")
+        message, blocks = self.assertBounce(raw, envelope, bad, r"^5\.\d{1,3}\.\d{1,3}$")
+        recipients = [block.get("Final-Recipient", "") for block in blocks]
+        self.assertFalse([value for value in recipients if good in value],
+                         "the delivered recipient is listed in the bounce")
+
+    def wait_for_reject_attempt(self, mail_from, recipient):
+        def attempted():
+            return any(event["event"] == "rcpt" and event["rcpt"] == recipient
+                       and event["mail_from"] == mail_from
+                       for event in env.reject.events())
+        wait_for(attempted, DELIVERY_TIMEOUT,
+                 "a delivery attempt from <%s> to <%s>" % (mail_from, recipient))
+
+    def assertNoBounceToNullSender(self, recipient):
+        """Check for a few seconds that no bounce of the failed null-sender message exists."""
+        wait_for_empty_queue()
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            for entry in queue_entries():
+                self.assertNotIn(entry.get("sender"), ("", "<>"),
+                                 "a bounce was queued after the queue drained: %r" % entry)
+            time.sleep(0.3)
+        for server in (env.accept, env.reject):
+            for event in server.events():
+                self.assertFalse(event["event"] == "rcpt" and event["rcpt"] in ("", "<>"),
+                                 "something was sent to the null sender: %r" % event)
+        bounces = [raw for envelope, raw in env.accept.messages()
+                   if envelope["mail_from"] == "" and recipient.encode() in raw]
+        self.assertEqual(bounces, [])
+
+    def test_null_sender_failure_not_bounced(self):
+        recipient = "null-sender@reject.test"
+        session = open_authenticated()
+        try:
+            self.assertReply(session.docmd("MAIL", "FROM:<>"), 250, what="MAIL FROM:<>")
+            self.assertReply(session.docmd("RCPT", "TO:<%s>" % recipient), 250, what="RCPT")
+            self.assertReply(session.data(make_message(SENDER, recipient, "null-sender")), 250,
+                             what="end of data")
+        finally:
+            quit_quietly(session)
+
+        self.wait_for_reject_attempt("", recipient)
+        self.assertNoBounceToNullSender(recipient)
+
+    def test_failed_bounce_not_bounced(self):
+        # The bounce goes to example.com, whose MX rejects every recipient.
+        recipient = "double@reject.test"
+        submit(make_message(REJECTING_SENDER, recipient, "double-bounce"), [recipient],
+               sender=REJECTING_SENDER)
+
+        self.wait_for_reject_attempt(REJECTING_SENDER, recipient)
+        self.wait_for_reject_attempt("", REJECTING_SENDER)
+        self.assertNoBounceToNullSender(REJECTING_SENDER)
+        bounce_attempts = [event for event in env.reject.events()
+                           if event["event"] == "rcpt" and event["rcpt"] == REJECTING_SENDER]
+        self.assertEqual(len(bounce_attempts), 1, "the rejected bounce was retried")
+
+
+# e. Refusals ---------------------------------------------------------------------
+
+SMUGGLING_ENDINGS = {
+    "lf-dot-lf": b"\n.\n",
+    "crlf-dot-lf": b"\r\n.\n",
+    "lf-dot-crlf": b"\n.\r\n",
+    "crlf-dot-cr-crlf": b"\r\n.\r\r\n",
+    "cr-dot-cr": b"\r.\r",
+}
+
+
+def read_extra_replies(session, seconds=1.0):
+    """Return the replies the server sends without a command, until it is quiet or closes."""
+    replies = []
+    session.sock.settimeout(seconds)
+    try:
+        while True:
+            replies.append(session.getreply())
+    except (socket.timeout, smtplib.SMTPServerDisconnected, OSError):
+        pass
+    return replies
+
+
+def peak_memory_kib(pid):
+    """Return the peak resident set size (VmHWM) of pid in KiB."""
+    with open("/proc/%d/status" % pid) as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmHWM in /proc/%d/status" % pid)
+
+
+class RefusalTest(OutpostTestCase):
+    def test_relay_without_auth_denied(self):
+        for name, opener in (("starttls", open_submission), ("implicit-tls", open_submissions)):
+            with self.subTest(port=name):
+                session = opener()
+                try:
+                    self.assertReply(session.docmd("MAIL", "FROM:<%s>" % SENDER), 250,
+                                     what="MAIL without AUTH")
+                    self.assertReply(session.docmd("RCPT", "TO:<victim@accept.test>"),
+                                     554, "5.7.1", "RCPT without AUTH")
+                finally:
+                    quit_quietly(session)
+
+    def test_forged_envelope_sender(self):
+        for forged in (OTHER_SENDER, "ceo@accept.test", "USER@example.org.evil.test"):
+            with self.subTest(sender=forged):
+                session = open_authenticated()
+                try:
+                    self.assertReply(session.docmd("MAIL", "FROM:<%s>" % forged),
+                                     553, "5.7.1", "MAIL FROM another address")
+                finally:
+                    quit_quietly(session)
+
+    def test_forged_from_header(self):
+        forged_from = {
+            "other-account": OTHER_SENDER,
+            "display-name-trick": '"%s" <%s>' % (SENDER, OTHER_SENDER),
+            "second-address": "%s, %s" % (SENDER, OTHER_SENDER),
+        }
+        for name, from_value in forged_from.items():
+            with self.subTest(case=name):
+                token = "forged-from-" + name
+                recipient = "forged-from@accept.test"
+                message = make_message(SENDER, recipient, token, from_header=from_value)
+                session = open_authenticated()
+                try:
+                    self.assertReply(session.docmd("MAIL", "FROM:<%s>" % SENDER), 250)
+                    self.assertReply(session.docmd("RCPT", "TO:<%s>" % recipient), 250)
+                    self.assertReply(session.data(message), 553, "5.7.1", "end of data")
+                finally:
+                    quit_quietly(session)
+
+    def test_auth_before_starttls(self):
+        session = open_submission(starttls=False)
+        try:
+            self.assertReply(auth_plain(session, SENDER, PASSWORD), 530, "5.7.0",
+                             "AUTH PLAIN before STARTTLS")
+            self.assertReply(session.docmd("AUTH", "LOGIN"), 530, "5.7.0",
+                             "AUTH LOGIN before STARTTLS")
+        finally:
+            quit_quietly(session)
+
+    def assertUnauthenticated(self, session):
+        self.assertReply(session.docmd("MAIL", "FROM:<%s>" % SENDER), 250)
+        self.assertReply(session.docmd("RCPT", "TO:<victim@accept.test>"), 554, "5.7.1",
+                         "RCPT after a failed AUTH")
+
+    def test_wrong_password(self):
+        session = open_submission()
+        try:
+            # Failed logins use OTHER_SENDER so a lockout cannot break later submissions.
+            self.assertReply(auth_plain(session, OTHER_SENDER, "wrong password"), 535, "5.7.8",
+                             "AUTH PLAIN with a wrong password")
+            self.assertUnauthenticated(session)
+        finally:
+            quit_quietly(session)
+
+    def test_auth_edge_cases(self):
+        # Each entry: (name, AUTH arguments, follow-up line or None, expected code, status).
+        cases = [
+            ("empty-authcid", "PLAIN " + plain_token(OTHER_SENDER, "", OTHER_PASSWORD), None,
+             535, "5.7.8"),
+            ("other-authzid", "PLAIN " + plain_token(SENDER, OTHER_SENDER, OTHER_PASSWORD),
+             None, 535, None),
+            ("bad-base64", "PLAIN !!!notb64", None, 501, "5.5.2"),
+            ("login-cancelled", "LOGIN", "*", 501, None),
+            ("login-wrong-password", "LOGIN", None, 535, "5.7.8"),
+        ]
+        for name, arguments, follow_up, code, enhanced in cases:
+            with self.subTest(case=name):
+                session = open_submission()
+                try:
+                    reply = session.docmd("AUTH", arguments)
+                    if name.startswith("login"):
+                        self.assertReply(reply, 334, what="AUTH LOGIN")
+                        if follow_up is None:
+                            user = base64.b64encode(OTHER_SENDER.encode()).decode()
+                            reply = session.docmd(user)
+                            self.assertReply(reply, 334, what="AUTH LOGIN user name")
+                            follow_up = base64.b64encode(b"wrong").decode()
+                        reply = session.docmd(follow_up)
+                    self.assertReply(reply, code, enhanced, "AUTH " + name)
+                    self.assertUnauthenticated(session)
+                finally:
+                    quit_quietly(session)
+
+    def test_smuggled_message_never_delivered(self):
+        for name, ending in SMUGGLING_ENDINGS.items():
+            with self.subTest(ending=name):
+                payload = (b"Subject: x\r\n\r\nhi" + ending
+                           + b"MAIL FROM:<" + SENDER.encode() + b">\r\n"
+                           + b"RCPT TO:<smuggled@accept.test>\r\n"
+                           + b"DATA\r\n\r\nfake\r\n.\r\n")
+                session = open_authenticated()
+                try:
+                    self.assertReply(session.docmd("MAIL", "FROM:<%s>" % SENDER), 250)
+                    self.assertReply(session.docmd("RCPT", "TO:<carrier@accept.test>"), 250)
+                    self.assertReply(session.docmd("DATA"), 354)
+                    session.send(payload)
+                    code, text = session.getreply()
+                    self.assertGreaterEqual(code, 500, "end of data: %d %s" % (code, text))
+                    self.assertLess(code, 600, "end of data: %d %s" % (code, text))
+                    extra = read_extra_replies(session)
+                    self.assertFalse([reply for reply in extra if reply[0] != 421],
+                                     "replies to smuggled commands: %r" % extra)
+                finally:
+                    session.close()
+
+        # A message submitted afterwards shows the queue has run past anything smuggled.
+        token = "after-smuggling"
+        submit(make_message(SENDER, "marker@accept.test", token), ["marker@accept.test"])
+        env.accept.wait_for_message(has_token(token), DELIVERY_TIMEOUT, "the marker message")
+        wait_for_empty_queue()
+        for envelope, raw in env.accept.messages():
+            self.assertNotIn("smuggled@accept.test", envelope["rcpt_tos"])
+            self.assertNotIn("carrier@accept.test", envelope["rcpt_tos"])
+            self.assertNotEqual(raw, b"fake\r\n")
+
+    def test_invalid_sender_address(self):
+        session = open_authenticated()
+        try:
+            self.assertReply(session.docmd("MAIL", "FROM:<;sleep 66;>"), 501,
+                             what="MAIL FROM:<;sleep 66;>")
+        finally:
+            quit_quietly(session)
+
+    def test_command_line_too_long(self):
+        session = open_submission()
+        try:
+            session.send(b"NOOP " + b"a" * 1000 + b"\r\n")
+            self.assertReply(session.getreply(), 500, what="a 1005-octet command line")
+        finally:
+            session.close()
+
+    def test_endless_line_bounded(self):
+        peak_before = peak_memory_kib(env.daemon.process.pid)
+        session = smtplib.SMTP("127.0.0.1", harness.SUBMISSION_PORT, timeout=5)
+        reply = None
+        try:
+            session.send(b"EHLO " + b"a" * (10 * 1024 * 1024))
+            reply = session.getreply()
+        except (smtplib.SMTPServerDisconnected, OSError):
+            pass  # Closing the connection (or never ending the line) is acceptable.
+        finally:
+            session.close()
+        if reply is not None:
+            self.assertIn(reply[0], (421, 500), "reply to 10 MiB without CRLF: %r" % (reply,))
+        env.daemon.process.check_running()
+        growth = peak_memory_kib(env.daemon.process.pid) - peak_before
+        self.assertLess(growth, 8 * 1024, "peak memory grew by %d KiB for one line" % growth)
+        fresh = open_submission(starttls=False)
+        self.assertEqual(fresh.noop()[0], 250)
+        quit_quietly(fresh)
+
+
+# f. Crash recovery ---------------------------------------------------------------
+
+class CrashRecoveryTest(OutpostTestCase):
+    def test_acknowledged_message_survives_sigkill(self):
+        token = "after-sigkill"
+        recipient = "someone@slow.test"
+        submitted = make_message(SENDER, recipient, token)
+        submit(submitted, [recipient])
+        env.daemon.kill()
+
+        env.daemon.start()
+        env.slow.start()
+        envelope, raw = env.slow.wait_for_message(has_token(token), DELIVERY_TIMEOUT,
+                                                  "the message acknowledged before SIGKILL")
+        self.assertDeliveredIntact(envelope, raw, submitted, recipient)
+        self.assertTrue(dkim.verify(raw, dnsfunc=harness.dkim_dns_txt))
+        wait_for_empty_queue()
+        copies = [raw for envelope, raw in env.slow.messages() if has_token(token)(envelope, raw)]
+        self.assertEqual(len(copies), 1, "the message was delivered more than once")
+
+
+TEST_CLASSES = [SubmissionTest, DkimTest, RetryTest, BounceTest, RefusalTest,
+                CrashRecoveryTest]
+
+
+def print_logs():
+    daemon_log = env.daemon.read_log()
+    sections = [("outpostd", daemon_log)]
+    knot_log = os.path.join(env.knot.directory, "knotd.log")
+    for name, path in [("knotd", knot_log)] + [
+            ("recipient " + server.address, os.path.join(server.store, "server.log"))
+            for server in (env.accept, env.tempfail, env.reject, env.implicit, env.slow)
+            if server is not None]:
+        if os.path.exists(path):
+            with open(path, "rb") as source:
+                sections.append((name, source.read().decode("utf-8", "replace")))
+    for name, text in sections:
+        lines = text.splitlines()
+        if len(lines) > 400:
+            lines = ["[%d earlier lines in the scratch folder]" % (len(lines) - 400)] + lines[-400:]
+        print("\n==== %s log ====" % name, file=sys.stderr)
+        print("\n".join(lines), file=sys.stderr)
+
+
+def main():
+    global env
+    parser = argparse.ArgumentParser(description="Outpost end-to-end delivery tests")
+    parser.add_argument("--outpostd", required=True)
+    parser.add_argument("--outpostctl", required=True)
+    parser.add_argument("--scratch", required=True, help="empty folder for state and logs")
+    parser.add_argument("tests", nargs="*", help="test names, e.g. BounceTest.test_null_mx")
+    args = parser.parse_args()
+
+    logging.getLogger("dkim").setLevel(logging.CRITICAL)
+    env = Environment(args.scratch, args.outpostd, args.outpostctl)
+    loader = unittest.TestLoader()
+    if args.tests:
+        suite = loader.loadTestsFromNames(args.tests, sys.modules[__name__])
+    else:
+        suite = unittest.TestSuite(loader.loadTestsFromTestCase(cls) for cls in TEST_CLASSES)
+    try:
+        result = unittest.TextTestRunner(verbosity=2, stream=sys.stderr).run(suite)
+    finally:
+        harness.stop_all()
+    if not result.wasSuccessful():
+        print_logs()
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

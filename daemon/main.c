@@ -21,7 +21,6 @@
 #include <errno.h>
 #include <glib-unix.h>
 #include <glib/gstdio.h>
-#include <locale.h>
 #include <signal.h>
 #include <systemd/sd-daemon.h>
 
@@ -169,7 +168,12 @@ print_banner(OpDaemon *daemon)
 	for (guint i = 0; config->submissions_listen[i] != NULL; i++)
 		g_print("  submission (implicit TLS) on %s\n", config->submissions_listen[i]);
 	if (config->dev_mode) {
-		g_print("First steps, in another terminal:\n"
+		const char *bus = g_getenv("DBUS_SESSION_BUS_ADDRESS");
+
+		g_print("First steps, in another terminal:\n");
+		if (bus != NULL)
+			g_print("  export DBUS_SESSION_BUS_ADDRESS='%s'\n", bus);
+		g_print(
 			"  build/daemon/outpostctl --session-bus domain add example.org\n"
 			"  echo 'a-long-password' | build/daemon/outpostctl --session-bus account add "
 			"me@example.org --password-stdin\n"

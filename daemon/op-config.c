@@ -99,9 +99,10 @@ op_parse_host_port(const char *text, guint default_port, char **host, guint *por
 		*port = default_port;
 		return TRUE;
 	}
-	if (!g_ascii_string_to_unsigned(colon + 1, 10, 1, 65535, &value, NULL)) {
+	/* Port 0 asks the kernel for a free port, which tests use. */
+	if (!g_ascii_string_to_unsigned(colon + 1, 10, 0, 65535, &value, NULL)) {
 		g_set_error(error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT,
-			    "invalid port in \"%s\": expected a number from 1 to 65535", text);
+			    "invalid port in \"%s\": expected a number from 0 to 65535", text);
 		g_clear_pointer(host, g_free);
 		return FALSE;
 	}

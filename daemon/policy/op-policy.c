@@ -14,13 +14,14 @@ op_policy_parse_networks(char **cidrs, GError **error)
 	g_autoptr(GPtrArray) networks = g_ptr_array_new_with_free_func(g_object_unref);
 
 	for (guint i = 0; cidrs != NULL && cidrs[i] != NULL; i++) {
+		g_autofree char *cidr = g_strstrip(g_strdup(cidrs[i]));
 		GInetAddressMask *mask;
 
-		if (*g_strstrip(cidrs[i]) == '\0')
+		if (*cidr == '\0')
 			continue;
-		mask = g_inet_address_mask_new_from_string(cidrs[i], error);
+		mask = g_inet_address_mask_new_from_string(cidr, error);
 		if (mask == NULL) {
-			g_prefix_error(error, "invalid trusted network \"%s\": ", cidrs[i]);
+			g_prefix_error(error, "invalid trusted network \"%s\": ", cidr);
 			return NULL;
 		}
 		g_ptr_array_add(networks, mask);

@@ -212,6 +212,34 @@ op_address_check_literal(const char *literal, GError **error)
 	return TRUE;
 }
 
+/* Converts a domain of LDH labels and U-labels to A-labels, and back when
+ * @non_ascii is TRUE. The round trip must give the same A-labels, which
+ * rejects "xn--" labels that are not valid Punycode (RFC 5891 §5.4). */
+static gboolean
+op_address_convert_idn(const char *lower, gboolean non_ascii, char **ascii, char **unicode,
+		       GError **error)
+{
+	g_autofree char *converted = NULL;
+	g_autofree char *decoded = NULL;
+	g_autofree char *again = NULL;
+
+	converted = non_ascii ? g_hostname_to_ascii(lower) : g_strdup(lower);
+	if (converted == NULL)
+		return op_address_fail(error, "invalid internationalized domain");
+	if (!op_address_check_ldh_domain(converted, error))
+		return FALSE;
+
+	if (non_ascii || g_hostname_is_ascii_encoded(converted)) {
+		decoded = g_hostname_to_unicode(converted);
+		again = decoded != NULL ? g_hostname_to_ascii(decoded) : NULL;
+		if (again == NULL || g_ascii_strcasecmp(again, converted) != 0)
+			return op_address_fail(error, "invalid internationalized domain");
+	}
+	*ascii = g_steal_pointer(&converted);
+	*unicode = non_ascii ? g_steal_pointer(&decoded) : g_strdup(lower);
+	return TRUE;
+}
+
 /* Checks a Domain or address-literal of @len octets, and returns it
  * lower-cased and in A-label form (RFC 5890 §2.3.2.1) for DNS lookups.
  * A domain with non-ASCII octets is returned as the U-labels of its A-labels,
@@ -222,7 +250,6 @@ op_address_check_domain(const char *text, gsize len, char **domain, char **domai
 			gboolean *utf8, GError **error)
 {
 	g_autofree char *lower = NULL;
-	g_autofree char *ascii = NULL;
 	gboolean non_ascii = FALSE;
 
 	if (len == 0)
@@ -235,25 +262,16 @@ op_address_check_domain(const char *text, gsize len, char **domain, char **domai
 	if (lower[0] == '[') {
 		if (!op_address_check_literal(lower, error))
 			return FALSE;
-		ascii = g_strdup(lower);
-	} else {
-		for (gsize i = 0; i < len; i++)
-			non_ascii |= (guchar)lower[i] >= 0x80;
-		ascii = non_ascii ? g_hostname_to_ascii(lower) : g_strdup(lower);
-		if (ascii == NULL)
-			return op_address_fail(error, "invalid internationalized domain");
-		if (!op_address_check_ldh_domain(non_ascii ? ascii : lower, error))
-			return FALSE;
-		if (non_ascii) {
-			g_free(lower);
-			lower = g_hostname_to_unicode(ascii);
-			if (lower == NULL)
-				return op_address_fail(error, "invalid internationalized domain");
-		}
+		*domain_ascii = g_strdup(lower);
+		*domain = g_steal_pointer(&lower);
+		*utf8 = FALSE;
+		return TRUE;
 	}
 
-	*domain = g_steal_pointer(&lower);
-	*domain_ascii = g_steal_pointer(&ascii);
+	for (gsize i = 0; i < len; i++)
+		non_ascii |= (guchar)lower[i] >= 0x80;
+	if (!op_address_convert_idn(lower, non_ascii, domain_ascii, domain, error))
+		return FALSE;
 	*utf8 = non_ascii;
 	return TRUE;
 }

@@ -227,9 +227,13 @@ op_data_stuff(GBytes *message)
 	g_return_val_if_fail(message != NULL, NULL);
 
 	data = g_bytes_get_data(message, &len);
+	out = g_byte_array_sized_new((guint)MIN(len + len / 64 + 8, G_MAXUINT));
+	if (len == 0) {
+		g_byte_array_append(out, (const guint8 *)".\r\n", 3);
+		return g_byte_array_free_to_bytes(out);
+	}
 	end = data + len;
 	p = data;
-	out = g_byte_array_sized_new((guint)MIN(len + len / 64 + 8, G_MAXUINT));
 	if (p < end && *p == '.')
 		g_byte_array_append(out, (const guint8 *)".", 1);
 	while (p < end) {

@@ -160,12 +160,14 @@ op_admin_get_dns_records(OpAdmin *admin, const char *domain, GError **error)
 				     txt, NULL);
 }
 
-/* Splits and checks an account address; returns its domain. */
+/* Splits and checks an account address; returns its managed domain and
+ * sets *normalized to the address with that domain's A-label form. */
 static char *
-check_address(OpAdmin *admin, const char *address, GError **error)
+check_address(OpAdmin *admin, const char *address, char **normalized, GError **error)
 {
 	g_autofree char *local_part = NULL;
 	g_autofree char *domain = NULL;
+	g_autofree char *ascii = NULL;
 	g_autoptr(OpStoreDomain) stored = NULL;
 
 	if (address == NULL || *address == '\0' || strlen(address) > OP_MAX_ADDRESS_LENGTH ||
@@ -175,19 +177,22 @@ check_address(OpAdmin *admin, const char *address, GError **error)
 			    "invalid address: expected name@domain, such as anna@example.org");
 		return NULL;
 	}
-	stored = op_store_get_domain(admin->store, domain, NULL);
+	ascii = op_admin_normalize_domain(domain, NULL);
+	stored = ascii ? op_store_get_domain(admin->store, ascii, NULL) : NULL;
 	if (stored == NULL) {
 		g_set_error(error, OP_ERROR, OP_ERROR_NOT_FOUND,
 			    "the domain %s is not managed: add it first", domain);
 		return NULL;
 	}
-	return g_steal_pointer(&domain);
+	*normalized = g_strdup_printf("%s@%s", local_part, stored->name);
+	return g_strdup(stored->name);
 }
 
 gboolean
 op_admin_add_account(OpAdmin *admin, const char *address, const char *password, GError **error)
 {
-	g_autofree char *domain = check_address(admin, address, error);
+	g_autofree char *normalized = NULL;
+	g_autofree char *domain = check_address(admin, address, &normalized, error);
 	g_autofree char *hash = NULL;
 
 	if (domain == NULL)
@@ -197,9 +202,9 @@ op_admin_add_account(OpAdmin *admin, const char *address, const char *password, 
 	hash = op_password_hash(password, error);
 	if (hash == NULL)
 		return FALSE;
-	if (!op_store_add_account(admin->store, address, domain, hash, error))
+	if (!op_store_add_account(admin->store, normalized, domain, hash, error))
 		return FALSE;
-	g_message("account %s added", address);
+	g_message("account %s added", normalized);
 	return TRUE;
 }
 

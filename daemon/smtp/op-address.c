@@ -84,7 +84,8 @@ op_address_scan_quoted(const char *text, gsize *end, GError **error)
 		if (c == '\\') {
 			/* quoted-pairSMTP = "\" followed by %d32-126. */
 			if (text[i + 1] < 32 || text[i + 1] > 126)
-				return op_address_fail(error, "invalid quoted pair in the local part");
+				return op_address_fail(error,
+						       "invalid quoted pair in the local part");
 			i += 2;
 			continue;
 		}
@@ -93,8 +94,10 @@ op_address_scan_quoted(const char *text, gsize *end, GError **error)
 		if (!op_address_is_qtext(c)) {
 			g_autofree char *octet = op_address_describe_octet(c);
 
-			return op_address_fail(error, "the local part contains the invalid "
-						      "character %s", octet);
+			return op_address_fail(error,
+					       "the local part contains the invalid "
+					       "character %s",
+					       octet);
 		}
 		i++;
 	}
@@ -117,8 +120,10 @@ op_address_scan_dot_string(const char *text, gsize *end, GError **error)
 			if (text[i] == '.' || text[i] == '@' || text[i] == '>' || text[i] == '\0')
 				return op_address_fail(error, "the local part has an empty atom");
 			octet = op_address_describe_octet(text[i]);
-			return op_address_fail(error, "the local part contains the invalid "
-						      "character %s", octet);
+			return op_address_fail(error,
+					       "the local part contains the invalid "
+					       "character %s",
+					       octet);
 		}
 		if (text[i] != '.')
 			break;
@@ -174,8 +179,8 @@ op_address_check_ldh_domain(const char *domain, GError **error)
 		if (label[len] != '.') {
 			g_autofree char *octet = op_address_describe_octet(label[len]);
 
-			return op_address_fail(error, "the domain contains the invalid character %s",
-					       octet);
+			return op_address_fail(
+			    error, "the domain contains the invalid character %s", octet);
 		}
 		label += len + 1;
 	}
@@ -214,7 +219,7 @@ op_address_check_literal(const char *literal, GError **error)
 
 /* Converts a domain of LDH labels and U-labels to A-labels, and back when
  * @non_ascii is TRUE. The round trip must give the same A-labels, which
- * rejects "xn--" labels that are not valid Punycode (RFC 5891 §5.4). */
+ * rejects "xn--" labels that are not valid Punycode. */
 static gboolean
 op_address_convert_idn(const char *lower, gboolean non_ascii, char **ascii, char **unicode,
 		       GError **error)
@@ -301,8 +306,7 @@ op_address_has_non_ascii(const char *text, gsize len)
 /* Parses "local@domain" at @text up to @stop (or the end of the string when
  * @stop is NUL) and returns the offset of the stop character in *end. */
 static gboolean
-op_address_scan_mailbox(const char *text, char stop, gsize *end, OpSmtpPath *path,
-			GError **error)
+op_address_scan_mailbox(const char *text, char stop, gsize *end, OpSmtpPath *path, GError **error)
 {
 	gsize local_end = 0;
 	const char *domain_start;
@@ -361,8 +365,8 @@ op_address_parse_mailbox(const char *text, char **local_part, char **domain, GEr
 }
 
 /* Skips the source route "@a.example,@b.example:" of RFC 5321 §4.1.2
- * (A-d-l). Appendix C says to accept and ignore it, but its domains must
- * still be valid. */
+ * (A-d-l). Servers must accept it and may ignore the route (§4.1.2 and
+ * Appendix C), but its domains must still be valid. */
 static gboolean
 op_address_skip_route(const char *text, gsize *end, GError **error)
 {
@@ -402,7 +406,7 @@ op_smtp_param_free(gpointer data)
 	g_free(param);
 }
 
-/* Parses one esmtp-param "KEYWORD[=VALUE]" (RFC 5321 §4.1.2); the value may
+/* Parses one esmtp-param "KEYWORD[=VALUE]" (RFC 5321 §4.1.2). The value may
  * also carry UTF-8 (RFC 6531 §3.3). */
 static gboolean
 op_address_parse_param(const char *text, gsize len, OpSmtpPath *path, GError **error)
@@ -458,8 +462,8 @@ op_address_parse_params(const char *text, OpSmtpPath *path, GError **error)
 /* Parses what follows the "<" of a path: the null path, <postmaster>, or an
  * optional source route and a mailbox. Returns the offset of the ">". */
 static gboolean
-op_address_parse_bracketed(const char *text, gboolean recipient, OpSmtpPath *path,
-			   gsize *end, GError **error)
+op_address_parse_bracketed(const char *text, gboolean recipient, OpSmtpPath *path, gsize *end,
+			   GError **error)
 {
 	gsize route_end = 0;
 	gsize mailbox_end = 0;
@@ -495,8 +499,7 @@ op_address_parse_bracketed(const char *text, gboolean recipient, OpSmtpPath *pat
 }
 
 static gboolean
-op_smtp_path_parse_checked(const char *args, const char *keyword, OpSmtpPath *path,
-			   GError **error)
+op_smtp_path_parse_checked(const char *args, const char *keyword, OpSmtpPath *path, GError **error)
 {
 	gsize keyword_len = strlen(keyword);
 	gboolean recipient = g_ascii_strcasecmp(keyword, "TO:") == 0;
@@ -633,9 +636,9 @@ op_token_is_word(const OpHeaderParser *parser, guint index)
 	return token->kind == OP_TOKEN_ATOM || token->kind == OP_TOKEN_QUOTED;
 }
 
-/* Returns the offset after a comment, quoted string or domain literal that
- * starts at @text[0] and ends with @close; "\" quotes the next octet, and
- * comments nest (RFC 5322 §3.2.2). Returns 0 when it is unterminated. */
+/* Returns the offset after the comment, quoted string or domain literal that
+ * starts at @text[0] and ends with @close, or 0 when it is unterminated.
+ * A "\" quotes the next octet, and comments nest (RFC 5322 §3.2.2). */
 static gsize
 op_header_skip_delimited(const char *text, char close)
 {
@@ -679,15 +682,25 @@ op_header_next_token(const char *text, gsize *length, OpToken *token, GError **e
 	gsize len = 0;
 
 	token->start = text;
-	if (c == '(' || c == '"' || c == '[') {
-		len = op_header_skip_delimited(text, c == '(' ? ')' : c == '"' ? '"' : ']');
+	if (c == '(') {
+		len = op_header_skip_delimited(text, ')');
 		if (len == 0)
-			return op_address_fail(error, "unterminated %s",
-					       c == '(' ? "comment" : c == '"' ? "quoted string"
-									 : "domain literal");
-		token->kind = c == '"' ? OP_TOKEN_QUOTED : OP_TOKEN_LITERAL;
-		/* A comment is reported as a literal of length 0 and dropped. */
-		token->len = c == '(' ? 0 : len;
+			return op_address_fail(error, "unterminated comment");
+		/* A comment becomes an empty token, which the caller drops. */
+		token->kind = OP_TOKEN_LITERAL;
+		token->len = 0;
+	} else if (c == '"') {
+		len = op_header_skip_delimited(text, '"');
+		if (len == 0)
+			return op_address_fail(error, "unterminated quoted string");
+		token->kind = OP_TOKEN_QUOTED;
+		token->len = len;
+	} else if (c == '[') {
+		len = op_header_skip_delimited(text, ']');
+		if (len == 0)
+			return op_address_fail(error, "unterminated domain literal");
+		token->kind = OP_TOKEN_LITERAL;
+		token->len = len;
 	} else if (c != '\0' && strchr("<>@,;:.", c) != NULL) {
 		token->kind = OP_TOKEN_SPECIAL;
 		len = token->len = 1;
@@ -780,7 +793,7 @@ op_header_add_addr_spec(OpHeaderParser *parser, guint first, guint last, GError 
 	return TRUE;
 }
 
-/* Parses an angle-addr after its "<"; an obsolete route (RFC 5322 §4.4) is
+/* Parses an angle-addr after its "<". An obsolete route (RFC 5322 §4.4) is
  * skipped. */
 static gboolean
 op_header_parse_angle_addr(OpHeaderParser *parser, GError **error)

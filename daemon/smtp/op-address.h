@@ -20,7 +20,7 @@ typedef struct {
 	/* "local@domain" with the domain as in the domain field, "" for the
 	 * null path <> and "postmaster" for <postmaster>. */
 	char *mailbox;
-	/* The local part exactly as received; a quoted string keeps its quotes. */
+	/* The local part exactly as received. A quoted string keeps its quotes. */
 	char *local_part;
 	/* The domain lower-cased, "" for <> and <postmaster>. A domain with
 	 * non-ASCII octets is normalised to the U-labels of domain_ascii, so
@@ -35,7 +35,7 @@ typedef struct {
 } OpSmtpPath;
 
 /* Parses the arguments of MAIL or RCPT, e.g. "FROM:<a@b> SIZE=10".
- * @keyword is "FROM:" or "TO:" and is matched case-insensitively; one space
+ * @keyword is "FROM:" or "TO:" and is matched case-insensitively. One space
  * after the colon is tolerated. The null path <> is accepted for "FROM:" only,
  * and <postmaster> without a domain for "TO:" only. Fails with
  * OP_ERROR_INVALID_ARGUMENT and a short sentence. */
@@ -49,13 +49,13 @@ const char *op_smtp_path_get_param(const OpSmtpPath *path, const char *keyword);
 gboolean op_smtp_path_has_param(const OpSmtpPath *path, const char *keyword);
 
 /* Parses an addr-spec "local@domain" with the grammar used inside <>.
- * *local_part is returned as received, *domain lower-cased. */
+ * *local_part is returned as received, *domain as in OpSmtpPath.domain. */
 gboolean op_address_parse_mailbox(const char *text, char **local_part, char **domain,
 				  GError **error);
 
 /* Appends to @addresses (of char *, the caller frees them) every addr-spec of
- * an RFC 5322 From: or Sender: header value as "local@domain" with the domain
- * lower-cased. Accepts folding, display names, quoted strings, comments,
+ * an RFC 5322 From: or Sender: header value as "local@domain", with the domain
+ * as in OpSmtpPath.domain. Accepts folding, display names, quoted strings, comments,
  * angle addresses and groups. Fails when the syntax is invalid or the value
  * contains no address. */
 gboolean op_address_parse_header(const char *value, GPtrArray *addresses, GError **error);

@@ -114,7 +114,7 @@ op_data_scanner_step(OpDataScanner *scanner, guint8 c, GByteArray *out)
 
 	switch (scanner->state) {
 	case OP_DATA_STATE_LINE_START:
-		/* RFC 5321 §4.5.2: the first dot of a line is removed; a line that
+		/* RFC 5321 §4.5.2: the first dot of a line is removed. A line that
 		 * is only a dot ends the data. */
 		if (c == '.')
 			scanner->state = OP_DATA_STATE_DOT;

@@ -39,8 +39,8 @@ void op_data_scanner_init(OpDataScanner *scanner, guint64 max_size);
  * when the end of data was found, in which case *finished is TRUE and the
  * count includes the terminating ".\r\n". The octets after it belong to the
  * next command (pipelining, RFC 2920). */
-gsize op_data_scanner_feed(OpDataScanner *scanner, const guint8 *data, gsize len,
-			   GByteArray *out, gboolean *finished);
+gsize op_data_scanner_feed(OpDataScanner *scanner, const guint8 *data, gsize len, GByteArray *out,
+			   gboolean *finished);
 
 /* Returns the first fault seen, OP_DATA_FAULT_NONE if there was none. */
 OpDataFault op_data_scanner_get_fault(const OpDataScanner *scanner);

@@ -51,9 +51,9 @@ op_sasl_base64_value(char c)
 }
 
 /* Checks the canonical encoding of RFC 4648 §4: only alphabet characters,
- * a length that is a multiple of 4, at most two "=" and only at the end, and
- * zero bits in the unused part of the last character (§3.5), so that every
- * octet string has exactly one accepted encoding. */
+ * a length that is a multiple of 4, and at most two "=" at the end. The
+ * unused bits of the last character must be zero (§3.5), so every octet
+ * string has exactly one accepted encoding. */
 static gboolean
 op_sasl_check_base64(const char *text, gsize len, GError **error)
 {
@@ -71,9 +71,9 @@ op_sasl_check_base64(const char *text, gsize len, GError **error)
 	data_len = len - padding;
 	for (gsize i = 0; i < data_len; i++) {
 		if (!op_sasl_is_base64_char(text[i])) {
-			g_set_error(error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT,
-				    "invalid base64: unexpected character at offset %" G_GSIZE_FORMAT,
-				    i);
+			g_set_error(
+			    error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT,
+			    "invalid base64: unexpected character at offset %" G_GSIZE_FORMAT, i);
 			return FALSE;
 		}
 	}

@@ -10,16 +10,25 @@
 
 #include <string.h>
 
+/* clang-format off */
 static const char *const op_smtp_verb_names[] = {
-	[OP_SMTP_VERB_UNKNOWN] = "UNKNOWN", [OP_SMTP_VERB_HELO] = "HELO",
-	[OP_SMTP_VERB_EHLO] = "EHLO",	    [OP_SMTP_VERB_MAIL] = "MAIL",
-	[OP_SMTP_VERB_RCPT] = "RCPT",	    [OP_SMTP_VERB_DATA] = "DATA",
-	[OP_SMTP_VERB_BDAT] = "BDAT",	    [OP_SMTP_VERB_RSET] = "RSET",
-	[OP_SMTP_VERB_NOOP] = "NOOP",	    [OP_SMTP_VERB_QUIT] = "QUIT",
-	[OP_SMTP_VERB_VRFY] = "VRFY",	    [OP_SMTP_VERB_EXPN] = "EXPN",
-	[OP_SMTP_VERB_HELP] = "HELP",	    [OP_SMTP_VERB_STARTTLS] = "STARTTLS",
+	[OP_SMTP_VERB_UNKNOWN] = "UNKNOWN",
+	[OP_SMTP_VERB_HELO] = "HELO",
+	[OP_SMTP_VERB_EHLO] = "EHLO",
+	[OP_SMTP_VERB_MAIL] = "MAIL",
+	[OP_SMTP_VERB_RCPT] = "RCPT",
+	[OP_SMTP_VERB_DATA] = "DATA",
+	[OP_SMTP_VERB_BDAT] = "BDAT",
+	[OP_SMTP_VERB_RSET] = "RSET",
+	[OP_SMTP_VERB_NOOP] = "NOOP",
+	[OP_SMTP_VERB_QUIT] = "QUIT",
+	[OP_SMTP_VERB_VRFY] = "VRFY",
+	[OP_SMTP_VERB_EXPN] = "EXPN",
+	[OP_SMTP_VERB_HELP] = "HELP",
+	[OP_SMTP_VERB_STARTTLS] = "STARTTLS",
 	[OP_SMTP_VERB_AUTH] = "AUTH",
 };
+/* clang-format on */
 
 const char *
 op_smtp_verb_to_string(OpSmtpVerb verb)
@@ -79,9 +88,9 @@ op_smtp_command_parse(const char *line, gsize len, OpSmtpCommand *command, GErro
 	if (!op_smtp_check_controls(line, len, error))
 		return FALSE;
 
-	/* UTF-8 is checked on the whole line: RFC 6531 allows it in the MAIL and
-	 * RCPT paths, and in the EHLO domain and VRFY/EXPN arguments, while any
-	 * other non-ASCII verb simply stays unknown. */
+	/* UTF-8 is checked on the whole line. RFC 6531 allows it in the MAIL and
+	 * RCPT paths, other arguments are only ever treated as text, and a
+	 * non-ASCII verb stays unknown. */
 	if (!g_utf8_validate_len(line, len, NULL)) {
 		g_set_error(error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT,
 			    "command is not valid UTF-8");

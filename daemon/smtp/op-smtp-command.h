@@ -36,11 +36,12 @@ typedef struct {
 } OpSmtpCommand;
 
 /* Parses @line (@len octets, the CRLF excluded). An unknown verb parses
- * successfully as OP_SMTP_VERB_UNKNOWN. Fails with OP_ERROR_INVALID_ARGUMENT
- * on a NUL or another control character except TAB, and on octets that are
- * not UTF-8 (allowed only in the arguments of MAIL and RCPT, RFC 6531). */
-gboolean op_smtp_command_parse(const char *line, gsize len, OpSmtpCommand *command,
-			       GError **error);
+ * successfully as OP_SMTP_VERB_UNKNOWN. Trailing blanks are dropped from the
+ * arguments. Fails with OP_ERROR_INVALID_ARGUMENT on a NUL or another control
+ * character except TAB, or when the line is not valid UTF-8. Valid non-ASCII
+ * text passes anywhere, so the session checks that the client sent SMTPUTF8
+ * (RFC 6531). */
+gboolean op_smtp_command_parse(const char *line, gsize len, OpSmtpCommand *command, GError **error);
 void op_smtp_command_clear(OpSmtpCommand *command);
 
 /* Returns the upper-case verb name, "UNKNOWN" for OP_SMTP_VERB_UNKNOWN. */
@@ -49,8 +50,7 @@ const char *op_smtp_verb_to_string(OpSmtpVerb verb);
 /* Parses the BDAT arguments "SIZE" or "SIZE LAST" (RFC 3030 §2): SIZE is
  * decimal digits only, no sign, and must fit in a guint64; LAST is matched
  * case-insensitively. Fails with OP_ERROR_INVALID_ARGUMENT otherwise. */
-gboolean op_smtp_parse_bdat_args(const char *args, guint64 *size, gboolean *last,
-				 GError **error);
+gboolean op_smtp_parse_bdat_args(const char *args, guint64 *size, gboolean *last, GError **error);
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(OpSmtpCommand, op_smtp_command_clear)
 

@@ -361,6 +361,16 @@ check_mail_params(OpSmtpSession *session, const OpSmtpPath *path)
 	return TRUE;
 }
 
+/* Returns the path with its domain in A-label form, the form accounts, the
+ * queue and DNS use, so two spellings of one domain compare equal. */
+static char *
+dup_ascii_mailbox(const OpSmtpPath *path)
+{
+	if (*path->mailbox == '\0')
+		return g_strdup("");
+	return g_strdup_printf("%s@%s", path->local_part, path->domain_ascii);
+}
+
 static gboolean
 check_mail(OpSmtpSession *session, const char *args, OpSmtpPath *path)
 {
@@ -385,13 +395,18 @@ check_mail(OpSmtpSession *session, const char *args, OpSmtpPath *path)
 		op_smtp_session_reply(session, "553 5.6.7 Non-ASCII address without SMTPUTF8");
 		return FALSE;
 	}
-	if (session->account != NULL && !op_policy_account_owns(session->account, path->mailbox)) {
-		op_session_log(session, G_LOG_LEVEL_MESSAGE,
-			       "rejected sender <%s>: not owned by account=%s", path->mailbox,
-			       session->account);
-		op_smtp_session_reply(session, "553 5.7.1 Sender address <%s> is not owned by %s",
-				      path->mailbox, session->account);
-		return FALSE;
+	if (session->account != NULL) {
+		g_autofree char *sender = dup_ascii_mailbox(path);
+
+		if (!op_policy_account_owns(session->account, sender)) {
+			op_session_log(session, G_LOG_LEVEL_MESSAGE,
+				       "rejected sender <%s>: not owned by account=%s", sender,
+				       session->account);
+			op_smtp_session_reply(session,
+					      "553 5.7.1 Sender address <%s> is not owned by %s",
+					      sender, session->account);
+			return FALSE;
+		}
 	}
 	return TRUE;
 }
@@ -403,7 +418,7 @@ handle_mail(OpSmtpSession *session, const char *args)
 
 	if (!check_mail(session, args, &path))
 		return;
-	session->sender = g_strdup(path.mailbox);
+	session->sender = dup_ascii_mailbox(&path);
 	session->smtputf8 = op_smtp_path_has_param(&path, "SMTPUTF8");
 	op_smtp_session_reply(session, "250 2.1.0 Sender ok");
 }
@@ -457,8 +472,7 @@ handle_rcpt(OpSmtpSession *session, const char *args)
 	if (!check_rcpt(session, args, &path))
 		return;
 	/* The A-label form of the domain is what DNS and the queue need. */
-	g_ptr_array_add(session->recipients,
-			g_strdup_printf("%s@%s", path.local_part, path.domain_ascii));
+	g_ptr_array_add(session->recipients, dup_ascii_mailbox(&path));
 	op_smtp_session_reply(session, "250 2.1.5 Recipient ok");
 }
 

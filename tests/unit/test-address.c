@@ -140,6 +140,8 @@ static const InvalidPathCase invalid_path_cases[] = {
 	{"route-empty", "TO:<@:user@d.example>", "TO:"},
 	{"bad-utf8", "TO:<\xff@example.org>", "TO:"},
 	{"bad-idn", "TO:<a@\xe2\x80\x8b.example>", "TO:"},
+	{"bad-punycode", "TO:<a@xn--1a.example>", "TO:"},
+	{"bad-punycode-utf8", "TO:<u@l\xc2\xbcx.xn--1a>", "TO:"},
 	{"control", "TO:<a\x01@example.org>", "TO:"},
 	{"text-after", "TO:<a@example.org>x", "TO:"},
 	{"empty", "", "TO:"},

@@ -17,7 +17,7 @@ typedef struct {
 	/* The dot-unstuffed message, checked only when fault is NONE. */
 	const char *output;
 	gboolean finished;
-	/* Octets consumed when finished; -1 means all of the input. */
+	/* Octets consumed when finished, or -1 for all of the input. */
 	gssize consumed;
 	OpDataFault fault;
 } ScanCase;
@@ -193,7 +193,7 @@ static void
 test_scan_line_length(void)
 {
 	/* 998 octets and CRLF make the 1000-octet maximum of RFC 5321
-	 * §4.5.3.1.6; the leading dot of a stuffed line does not count. */
+	 * §4.5.3.1.6. The leading dot of a stuffed line does not count. */
 	struct {
 		gsize content;
 		const char *prefix;

@@ -102,7 +102,7 @@ test_command_invalid(void)
 	}
 }
 
-/* The session limits line length; the parser must cope with any length. */
+/* The session limits the line length, but the parser must cope with any. */
 static void
 test_command_long_line(void)
 {

@@ -30,7 +30,7 @@ op_bounce_recipient_free(OpBounceRecipient *recipient)
 	g_free(recipient);
 }
 
-/* Appends @text word by word, breaking lines before @width octets with
+/* Appends @text word by word, breaking lines before OP_BOUNCE_FOLD octets with
  * @break_with ("\r\n " folds a header field, "\r\n    " indents body text).
  * A word too long for a line is split at OP_BOUNCE_MAX_LINE. */
 static void
@@ -394,8 +394,11 @@ op_bounce_make_boundary(GString **parts, gsize n_parts)
 		g_autofree char *boundary = g_strdup_printf("=_outpost_%s", uuid);
 		gboolean found = FALSE;
 
-		for (gsize i = 0; i < n_parts && !found; i++)
-			found = g_strstr_len(parts[i]->str, (gssize)parts[i]->len, boundary) != NULL;
+		for (gsize i = 0; i < n_parts && !found; i++) {
+			const GString *part = parts[i];
+
+			found = g_strstr_len(part->str, (gssize)part->len, boundary) != NULL;
+		}
 		if (!found)
 			return g_steal_pointer(&boundary);
 	}

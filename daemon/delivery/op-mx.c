@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * MX resolution for delivery. The DNS queries live in op_mx_resolve(); the
- * ordering and the self check are pure functions over parsed records so that
- * they can be tested without a DNS server.
+ * MX resolution for delivery. The DNS queries live in op_mx_resolve(). The
+ * ordering and the self check are pure functions over parsed records, so they
+ * can be tested without a DNS server.
  */
 #include "delivery/op-mx.h"
 

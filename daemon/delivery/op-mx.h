@@ -35,8 +35,9 @@ void op_mx_host_free(OpMxHost *host);
 /* Resolves @domain_ascii to its MX hosts, best first, each with at least one
  * address. Fails with OP_ERROR_PERMANENT for a null MX, a domain that does not
  * exist, a domain with neither MX nor address records, and mail that would loop
- * back to this server; with OP_ERROR_TEMPORARY when DNS fails or no MX host has
- * an address yet. op_mx_error_status() gives the enhanced status code. Blocking. */
+ * back to this server. Fails with OP_ERROR_TEMPORARY when DNS fails or no MX
+ * host has an address yet. op_mx_error_status() gives the enhanced status
+ * code. Blocking. */
 GPtrArray *op_mx_resolve(OpResolver *resolver, const char *domain_ascii, const OpMxSelf *self,
 			 GError **error);
 
@@ -50,7 +51,7 @@ GPtrArray *op_mx_order(GPtrArray *records, const char *domain, GError **error);
 
 /* Applies the self check and address limits to ordered hosts with their
  * addresses. When this server is one of the hosts, it and every host of equal
- * or higher preference are dropped (RFC 5321 §5.1); if that leaves none, fails
+ * or higher preference are dropped (RFC 5321 §5.1). If that leaves none, fails
  * with OP_ERROR_PERMANENT. Hosts without a usable address are skipped; if none
  * is left, fails with OP_ERROR_TEMPORARY. Returns copies of the kept hosts. */
 GPtrArray *op_mx_select(GPtrArray *hosts, const char *domain, const OpMxSelf *self,

@@ -125,7 +125,8 @@ op_smtp_client_recv_raw(OpSmtpClient *client, void *buffer, gsize size, gint64 d
 				return -1;
 		} else if (errno != EINTR) {
 			g_set_error(error, OP_ERROR, OP_ERROR_TEMPORARY,
-				    "receiving from %s failed: %s", client->peer, g_strerror(errno));
+				    "receiving from %s failed: %s", client->peer,
+				    g_strerror(errno));
 			return -1;
 		}
 	}
@@ -283,6 +284,7 @@ static gboolean
 op_smtp_client_read_reply(OpSmtpClient *client, OpSmtpReply *reply, GError **error)
 {
 	g_autoptr(GError) local_error = NULL;
+	g_autofree char *text = NULL;
 	OpSmtpReplyParser parser;
 	gint64 deadline = op_smtp_client_deadline(client);
 	gboolean complete = FALSE;
@@ -307,7 +309,8 @@ op_smtp_client_read_reply(OpSmtpClient *client, OpSmtpReply *reply, GError **err
 		g_propagate_error(error, g_steal_pointer(&local_error));
 		return FALSE;
 	}
-	g_debug("%s: %u %s %s", client->peer, reply->code, reply->enhanced, reply->text);
+	text = op_smtp_reply_to_string(reply);
+	g_debug("%s: %s", client->peer, text);
 	/* RFC 5321 §3.8: 421 means the server is closing the session. */
 	if (reply->code == 421)
 		client->usable = FALSE;
@@ -490,7 +493,7 @@ op_smtp_client_handshake(OpSmtpClient *client, SSL_CTX *context, GError **error)
 }
 
 static gboolean
-op_smtp_client_starttls(OpSmtpClient *client, GError **error)
+op_smtp_client_starttls(OpSmtpClient *client, gboolean *handshake_failed, GError **error)
 {
 	g_auto(OpSmtpReply) reply = {0};
 	SSL_CTX *context = op_smtp_client_tls_context(error);
@@ -516,9 +519,10 @@ op_smtp_client_starttls(OpSmtpClient *client, GError **error)
 	client->input_start = client->input_end = 0;
 	if (!op_smtp_client_handshake(client, context, error)) {
 		client->usable = FALSE;
+		*handshake_failed = TRUE;
 		return FALSE;
 	}
-	/* RFC 3207 §4.2: forget what the server said before TLS and ask again. */
+	/* RFC 3207 §4.2: discard the extensions from before TLS and send EHLO again. */
 	return op_smtp_client_hello(client, error);
 }
 
@@ -535,8 +539,8 @@ op_smtp_client_open(OpSmtpClient *client, GInetAddress *address, guint port, GEr
 		return FALSE;
 	client->fd = socket(native.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (client->fd < 0) {
-		g_set_error(error, OP_ERROR, OP_ERROR_TEMPORARY, "cannot create a socket for %s: %s",
-			    client->peer, g_strerror(errno));
+		g_set_error(error, OP_ERROR, OP_ERROR_TEMPORARY,
+			    "cannot create a socket for %s: %s", client->peer, g_strerror(errno));
 		return FALSE;
 	}
 	if (connect(client->fd, (struct sockaddr *)&native, (socklen_t)size) == 0)
@@ -576,21 +580,18 @@ op_smtp_client_close(OpSmtpClient *client, gboolean notify)
 	client->usable = FALSE;
 }
 
-OpSmtpClient *
-op_smtp_client_connect(const char *mx_host, GInetAddress *address, guint port,
-		       const char *helo_name, guint timeout_seconds, GError **error)
+/* Opens one session. With @use_tls FALSE, STARTTLS is not tried even when
+ * offered. *handshake_failed is set when the TLS handshake failed, because a
+ * plain-text session may then work. */
+static OpSmtpClient *
+op_smtp_client_open_session(const char *mx_host, GInetAddress *address, guint port,
+			    const char *helo_name, guint timeout_seconds, gboolean use_tls,
+			    gboolean *handshake_failed, GError **error)
 {
-	g_autoptr(OpSmtpClient) client = NULL;
-	g_autofree char *address_text = NULL;
+	g_autoptr(OpSmtpClient) client = g_new0(OpSmtpClient, 1);
+	g_autofree char *address_text = g_inet_address_to_string(address);
 	g_auto(OpSmtpReply) greeting = {0};
 
-	g_return_val_if_fail(mx_host != NULL, NULL);
-	g_return_val_if_fail(G_IS_INET_ADDRESS(address), NULL);
-	g_return_val_if_fail(port > 0 && port <= 65535, NULL);
-	g_return_val_if_fail(helo_name != NULL, NULL);
-
-	address_text = g_inet_address_to_string(address);
-	client = g_new0(OpSmtpClient, 1);
 	client->fd = -1;
 	client->mx_host = g_strdup(mx_host);
 	client->helo_name = g_strdup(helo_name);
@@ -612,9 +613,39 @@ op_smtp_client_connect(const char *mx_host, GInetAddress *address, guint port,
 		op_smtp_client_quit(client);
 		return NULL;
 	}
-	if (client->extensions.starttls && !op_smtp_client_starttls(client, error))
+	if (use_tls && client->extensions.starttls &&
+	    !op_smtp_client_starttls(client, handshake_failed, error))
 		return NULL;
 	return g_steal_pointer(&client);
+}
+
+OpSmtpClient *
+op_smtp_client_connect(const char *mx_host, GInetAddress *address, guint port,
+		       const char *helo_name, guint timeout_seconds, GError **error)
+{
+	g_autoptr(GError) tls_error = NULL;
+	gboolean handshake_failed = FALSE;
+	OpSmtpClient *client;
+
+	g_return_val_if_fail(mx_host != NULL, NULL);
+	g_return_val_if_fail(G_IS_INET_ADDRESS(address), NULL);
+	g_return_val_if_fail(port > 0 && port <= 65535, NULL);
+	g_return_val_if_fail(helo_name != NULL, NULL);
+
+	client = op_smtp_client_open_session(mx_host, address, port, helo_name, timeout_seconds,
+					     TRUE, &handshake_failed, &tls_error);
+	if (client != NULL || !handshake_failed) {
+		if (tls_error != NULL)
+			g_propagate_error(error, g_steal_pointer(&tls_error));
+		return client;
+	}
+	/* Opportunistic TLS protects only against passive listeners, and an
+	 * active attacker can strip STARTTLS anyway. So a server whose TLS is
+	 * broken gets the mail in plain text rather than never (as Postfix does
+	 * at security level "may"). */
+	g_debug("%s; trying again without TLS", tls_error->message);
+	return op_smtp_client_open_session(mx_host, address, port, helo_name, timeout_seconds,
+					   FALSE, NULL, error);
 }
 
 void
@@ -711,19 +742,21 @@ op_smtp_transaction_decide(OpSmtpTransaction *tx, guint index, OpDeliveryStatus 
 static void
 op_smtp_transaction_decide_reply(OpSmtpTransaction *tx, guint index, const OpSmtpReply *reply)
 {
-	OpDeliveryStatus status = reply->code / 100 == 2   ? OP_DELIVERY_OK
-				  : reply->code / 100 == 5 ? OP_DELIVERY_PERMANENT
-							   : OP_DELIVERY_TEMPORARY;
-	char fallback[8];
+	OpDeliveryStatus status = OP_DELIVERY_TEMPORARY;
 	const char *enhanced = reply->enhanced;
+	const char *fallback = "4.0.0";
 
-	/* Without an enhanced code from the server, use the class alone
-	 * (RFC 3463 §3.1). A 3xx where none belongs counts as temporary. */
-	if (enhanced[0] == '\0') {
-		g_snprintf(fallback, sizeof(fallback), "%c.0.0",
-			   status == OP_DELIVERY_OK ? '2' : status == OP_DELIVERY_PERMANENT ? '5' : '4');
-		enhanced = fallback;
+	/* A 3xx where none belongs counts as temporary. Without an enhanced
+	 * code from the server, the class alone is used (RFC 3463 §3.1). */
+	if (reply->code / 100 == 2) {
+		status = OP_DELIVERY_OK;
+		fallback = "2.0.0";
+	} else if (reply->code / 100 == 5) {
+		status = OP_DELIVERY_PERMANENT;
+		fallback = "5.0.0";
 	}
+	if (enhanced[0] == '\0')
+		enhanced = fallback;
 	op_smtp_transaction_decide(tx, index, status, reply->code, enhanced, reply->text);
 }
 
@@ -825,10 +858,10 @@ op_smtp_transaction_check(OpSmtpTransaction *tx, const char *sender, GBytes *mes
 	for (guint i = 0; i < tx->outcome->recipients->len; i++) {
 		const char *recipient = op_smtp_transaction_result(tx, i)->recipient;
 
-		if (op_smtp_has_control(recipient))
+		if (recipient[0] == '\0' || op_smtp_has_control(recipient))
 			op_smtp_transaction_decide(
 				tx, i, OP_DELIVERY_PERMANENT, 0, "5.1.3",
-				"the recipient address contains control characters");
+				"the recipient address is empty or contains control characters");
 		else if (!g_str_is_ascii(recipient) && !extensions->smtputf8)
 			op_smtp_transaction_decide(tx, i, OP_DELIVERY_PERMANENT, 0, "5.6.7",
 						   no_utf8);
@@ -859,7 +892,7 @@ op_smtp_transaction_mail(OpSmtpTransaction *tx, const char *sender, GBytes *mess
 	if (extensions->size)
 		g_string_append_printf(command, " SIZE=%zu", g_bytes_get_size(message));
 	/* NOTE: 8-bit content goes out as it is when the server lacks 8BITMIME,
-	 * as most MTAs do; converting it to 7 bits (RFC 6152 §3) is not done. */
+	 * as most MTAs do. The conversion to 7 bits of RFC 6152 §3 is not done. */
 	if (tx->eightbit && extensions->eightbitmime)
 		g_string_append(command, " BODY=8BITMIME");
 	if (tx->utf8)
@@ -880,10 +913,12 @@ op_smtp_transaction_rcpt(OpSmtpTransaction *tx, GError **error)
 	for (guint i = 0; i < tx->outcome->recipients->len; i++) {
 		g_auto(OpSmtpReply) reply = {0};
 		g_autofree char *command = NULL;
+		const char *recipient;
 
 		if (!tx->pending[i])
 			continue;
-		command = g_strdup_printf("RCPT TO:<%s>", op_smtp_transaction_result(tx, i)->recipient);
+		recipient = op_smtp_transaction_result(tx, i)->recipient;
+		command = g_strdup_printf("RCPT TO:<%s>", recipient);
 		if (!op_smtp_client_command(tx->client, command, &reply, error))
 			return FALSE;
 		if (reply.code == 421)
@@ -929,7 +964,8 @@ op_smtp_transaction_data(OpSmtpTransaction *tx, GBytes *message, GError **error)
 		return FALSE;
 	}
 	if (!op_smtp_client_read_reply(client, &reply, error)) {
-		g_prefix_error(error, "no reply to the end of the message, so it may arrive twice: ");
+		g_prefix_error(error,
+			       "no reply to the end of the message, so it may arrive twice: ");
 		return FALSE;
 	}
 	/* After the reply to the final dot the transaction is over, whatever the

@@ -42,10 +42,11 @@ typedef struct {
  * The certificate is not verified: without DANE or MTA-STS the MX name is not
  * authenticated, so TLS here only protects against passive eavesdropping.
  * @mx_host is the server's name for messages and for SNI. @timeout_seconds
- * bounds the connect, each reply, the TLS handshake and each write. A 4xx
+ * bounds the connect, each reply, the TLS handshake and each write. When the
+ * TLS handshake fails, it connects once more and stays in plain text. A 4xx
  * greeting or EHLO/HELO reply fails with OP_ERROR_TEMPORARY, a 5xx with
- * OP_ERROR_PERMANENT; network errors, timeouts and a failed TLS handshake fail
- * with OP_ERROR_TEMPORARY. */
+ * OP_ERROR_PERMANENT; network errors and timeouts fail with
+ * OP_ERROR_TEMPORARY. */
 OpSmtpClient *op_smtp_client_connect(const char *mx_host, GInetAddress *address, guint port,
 				     const char *helo_name, guint timeout_seconds,
 				     GError **error);

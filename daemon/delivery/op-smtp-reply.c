@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * The SMTP reply parser of the delivery client. It sees one line at a time,
+ * The SMTP reply parser of the delivery client. It takes one line at a time,
  * so a reply split over many reads, or many replies in one read (RFC 2920
  * pipelining), parse the same way.
  */
@@ -131,8 +131,8 @@ op_smtp_reply_parse_code(const char *line, gsize len, guint *code, GError **erro
 {
 	if (len < 3 || line[0] < '2' || line[0] > '5' || !g_ascii_isdigit(line[1]) ||
 	    !g_ascii_isdigit(line[2])) {
-		g_set_error(error, OP_ERROR, OP_ERROR_FAILED,
-			    "invalid SMTP reply: a line does not start with a code from 200 to 599");
+		g_set_error(error, OP_ERROR, OP_ERROR_FAILED, "invalid SMTP reply: %s",
+			    "a line does not start with a code from 200 to 599");
 		return FALSE;
 	}
 	if (len > 3 && line[3] != '-' && line[3] != ' ') {
@@ -188,7 +188,7 @@ op_smtp_reply_parser_feed(OpSmtpReplyParser *parser, const char *line, gsize len
 			  OpSmtpReply *reply, GError **error)
 {
 	g_autofree char *text = NULL;
-	const char *shown;
+	const char *part;
 	guint code = 0;
 
 	if (!op_smtp_reply_check_line(parser, line, len, &code, error)) {
@@ -200,10 +200,10 @@ op_smtp_reply_parser_feed(OpSmtpReplyParser *parser, const char *line, gsize len
 	parser->text_octets += len > 4 ? len - 4 : 0;
 
 	text = op_smtp_reply_sanitize(len > 4 ? line + 4 : "", len > 4 ? len - 4 : 0);
-	shown = op_smtp_reply_strip_enhanced(parser, text);
-	if (parser->text->len > 0 && *shown != '\0')
+	part = op_smtp_reply_strip_enhanced(parser, text);
+	if (parser->text->len > 0 && *part != '\0')
 		g_string_append_c(parser->text, ' ');
-	g_string_append(parser->text, shown);
+	g_string_append(parser->text, part);
 	g_ptr_array_add(parser->lines, g_steal_pointer(&text));
 
 	if (len > 3 && line[3] == '-')

@@ -41,12 +41,14 @@ void op_smtp_reply_parser_clear(OpSmtpReplyParser *parser);
 /* Feeds one reply line without its CRLF. Returns TRUE when the line completes
  * the reply: then *reply is filled (clear it with op_smtp_reply_clear()) and the
  * parser is ready for the next reply. Returns FALSE with *error unset when more
- * lines are needed. Fails with OP_ERROR_FAILED, and resets, on a line that
- * does not start with a code from 200 to 599, a fourth character other than
- * '-' or ' ', a code that differs from the first line's, a line over
- * OP_SMTP_REPLY_MAX_LINE octets, and a reply over OP_SMTP_REPLY_MAX_LINES
- * lines or OP_SMTP_REPLY_MAX_TEXT octets of text. A bare code such as "553"
- * ends a reply. */
+ * lines are needed. A bare code such as "553" ends a reply. Fails with
+ * OP_ERROR_FAILED, and resets, on any of these:
+ * - a line that does not start with a code from 200 to 599;
+ * - a fourth character other than '-' or ' ';
+ * - a code that differs from the first line's;
+ * - a line over OP_SMTP_REPLY_MAX_LINE octets;
+ * - a reply over OP_SMTP_REPLY_MAX_LINES lines or OP_SMTP_REPLY_MAX_TEXT
+ *   octets of text. */
 gboolean op_smtp_reply_parser_feed(OpSmtpReplyParser *parser, const char *line, gsize len,
 				   OpSmtpReply *reply, GError **error);
 

@@ -49,6 +49,11 @@ op_resolver_set_server(OpResolver *resolver, const char *server, GError **error)
 		g_prefix_error(error, "invalid DNS resolver: ");
 		return FALSE;
 	}
+	if (port == 0) {
+		g_set_error(error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT,
+			    "invalid DNS resolver \"%s\": port 0 cannot be queried", server);
+		return FALSE;
+	}
 	address = op_resolver_parse_address(host);
 	if (address == NULL) {
 		g_set_error(error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT,
@@ -268,8 +273,8 @@ op_resolver_query(OpResolver *resolver, const char *name, ldns_rr_type type, GEr
 	return g_steal_pointer(&answer);
 }
 
-/* Appends the addresses of one record type from the answer section. With a
- * CNAME chain the records belong to the canonical name, which is what we want. */
+/* Appends the addresses of one record type from the answer section. After a
+ * CNAME chain they belong to the canonical name, and they are taken as well. */
 static void
 op_resolver_collect_addresses(ldns_pkt *answer, ldns_rr_type type, GPtrArray *out)
 {
@@ -310,7 +315,7 @@ op_resolver_lookup_addresses(OpResolver *resolver, const char *host, GError **er
 		g_debug("address lookup: %s", local_error->message);
 		if (g_error_matches(local_error, OP_ERROR, OP_ERROR_NOT_FOUND) ||
 		    g_error_matches(local_error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT)) {
-			/* The name does not exist, so the other type need not be asked. */
+			/* The name does not exist, so the other type need not be queried. */
 			g_propagate_error(error, g_steal_pointer(&local_error));
 			return NULL;
 		}

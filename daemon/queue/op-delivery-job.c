@@ -280,15 +280,24 @@ apply_outcome(OpDeliveryJob *job, OpJobMessage *message, GBytes *body,
 	      const OpDeliveryOutcome *outcome, const char *mx)
 {
 	g_autofree OpAttempt *attempts = g_new0(OpAttempt, message->recipients->len);
+	g_autoptr(GPtrArray) replies = g_ptr_array_new_with_free_func(g_free);
 
 	for (guint i = 0; i < message->recipients->len; i++) {
 		const OpRecipientResult *result = i < outcome->recipients->len
 							  ? g_ptr_array_index(outcome->recipients, i)
 							  : NULL;
+		char *reply;
 
 		attempts[i].status = result ? result->status : OP_DELIVERY_TEMPORARY;
 		attempts[i].enhanced = result && result->enhanced ? result->enhanced : "4.0.0";
-		attempts[i].reply = result && result->text ? result->text : outcome->reply;
+		/* The code leads the text, as in the Diagnostic-Code of RFC 3464 §2.3.6. */
+		if (result != NULL && result->code != 0)
+			reply = g_strdup_printf("%u %s %s", result->code, attempts[i].enhanced,
+						result->text ? result->text : "");
+		else
+			reply = g_strdup(result && result->text ? result->text : outcome->reply);
+		g_ptr_array_add(replies, reply);
+		attempts[i].reply = reply;
 	}
 	apply_attempts(job, message, body, attempts, mx);
 }

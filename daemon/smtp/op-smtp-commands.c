@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
  * The command half of a submission session (RFC 5321, RFC 6409). Each
- * check_* function validates a command and replies on failure; each
+ * check_* function validates a command and replies on failure, and each
  * proceed_* function acts on a command that passed its checks.
  */
 #define G_LOG_DOMAIN "outpost-smtp"
@@ -395,7 +395,9 @@ check_mail(OpSmtpSession *session, const char *args, OpSmtpPath *path)
 		op_smtp_session_reply(session, "553 5.6.7 Non-ASCII address without SMTPUTF8");
 		return FALSE;
 	}
-	if (session->account != NULL) {
+	/* The null sender is for notifications such as read receipts and
+	 * belongs to nobody, so it needs no ownership (RFC 5321 §4.5.5). */
+	if (session->account != NULL && *path->mailbox != '\0') {
 		g_autofree char *sender = dup_ascii_mailbox(path);
 
 		if (!op_policy_account_owns(session->account, sender)) {
@@ -658,7 +660,7 @@ start_submission(OpSmtpSession *session)
 	submission->sender = g_steal_pointer(&session->sender);
 	submission->recipients = g_steal_pointer(&session->recipients);
 	submission->body = g_steal_pointer(&session->body);
-	/* The transaction now belongs to the worker; the session starts afresh. */
+	/* The transaction now belongs to the worker, and the session starts afresh. */
 	session->recipients = g_ptr_array_new_with_free_func(g_free);
 	op_smtp_session_reset_transaction(session);
 

@@ -38,12 +38,12 @@ op_submission_free(OpSubmission *submission)
 static char *
 format_date(GDateTime *time)
 {
-	/* RFC 5322 §3.3; the daemon never calls setlocale(), so %a and %b are
-	 * the English names the format needs. */
+	/* The RFC 5322 §3.3 date. The daemon never calls setlocale(), so %a and
+	 * %b give the English names the format needs. */
 	return g_date_time_format(time, "%a, %d %b %Y %H:%M:%S %z");
 }
 
-/* Checks the From: header; returns the domain to sign for, or NULL after
+/* Checks the From: header and returns the domain to sign for, or NULL after
  * setting submission->reply. */
 static char *
 check_from_header(OpSubmission *submission, GPtrArray *headers)
@@ -171,7 +171,7 @@ op_submission_run(OpSubmission *submission)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) headers = NULL;
 	g_autoptr(GString) prefix = g_string_new(NULL);
-	g_autoptr(GBytes) unsigned_message = NULL;
+	g_autoptr(GBytes) message = NULL;
 	g_autoptr(GByteArray) final = g_byte_array_new();
 	g_autofree char *sign_domain = NULL;
 	g_autofree char *signature = NULL;
@@ -192,9 +192,9 @@ op_submission_run(OpSubmission *submission)
 	append_trace_headers(submission, headers, prefix);
 	g_byte_array_append(final, (const guint8 *)prefix->str, (guint)prefix->len);
 	g_byte_array_append(final, submission->body->data, submission->body->len);
-	unsigned_message = g_bytes_new(final->data, final->len);
+	message = g_bytes_new(final->data, final->len);
 
-	signature = sign_message(submission, sign_domain, unsigned_message, &error);
+	signature = sign_message(submission, sign_domain, message, &error);
 	if (signature == NULL) {
 		g_warning("%s DKIM signing for %s failed: %s", submission->session_id,
 			  sign_domain, error->message);
@@ -204,10 +204,10 @@ op_submission_run(OpSubmission *submission)
 		return;
 	}
 	g_byte_array_prepend(final, (const guint8 *)signature, (guint)strlen(signature));
-	g_clear_pointer(&unsigned_message, g_bytes_unref);
-	unsigned_message = g_byte_array_free_to_bytes(g_steal_pointer(&final));
+	g_clear_pointer(&message, g_bytes_unref);
+	message = g_byte_array_free_to_bytes(g_steal_pointer(&final));
 
-	if (!enqueue(submission, unsigned_message, &error)) {
+	if (!enqueue(submission, message, &error)) {
 		g_warning("%s queueing failed: %s", submission->session_id, error->message);
 		set_queue_failure(submission, error);
 		g_clear_pointer(&submission->queue_id, g_free);
@@ -220,7 +220,7 @@ op_submission_run(OpSubmission *submission)
 			 submission->account ? submission->account : "", "MESSAGE",
 			 "%s %s: accepted from=<%s> size=%zu nrcpt=%u account=%s",
 			 submission->session_id, submission->queue_id, submission->sender,
-			 g_bytes_get_size(unsigned_message), submission->recipients->len,
+			 g_bytes_get_size(message), submission->recipients->len,
 			 submission->account ? submission->account : "-");
 	submission->reply = g_strdup_printf("250 2.0.0 Ok: queued as %s", submission->queue_id);
 }

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Servers the integration tests run against: knot for DNS, aiosmtpd recipient
-servers, and outpostd itself.
+"""Servers the integration tests run against: knot for DNS, the recipient SMTP
+servers of recipient_server.py, and outpostd itself.
 
 Every process is started by this module and stopped by stop_all(), which the
 test runner calls even when a test fails. Nothing here talks to an address
@@ -43,6 +43,14 @@ ZONES = {
     # No MX: delivery falls back to the A record (RFC 5321 §5.1).
     "implicit.test": ["@ A 127.0.0.5"],
     "slow.test": ["@ MX 10 mx", "mx A 127.0.0.7"],
+    # The MX host exists but has no address record, while the domain has one
+    # that must not be used as a fallback.
+    "noaddr.test": ["@ MX 10 mx", "@ A 127.0.0.5", 'mx TXT "no address record"'],
+    "inject.test": ["@ MX 10 mx", "mx A 127.0.0.6"],
+    "greet421.test": ["@ MX 10 mx", "mx A 127.0.0.9"],
+    "dropdot.test": ["@ MX 10 mx", "mx A 127.0.0.10"],
+    # The MX is outpostd's own host name.
+    "self.test": ["@ MX 10 %s." % HOSTNAME],
     "outpost.test": ["mail A 127.0.0.1"],
 }
 
@@ -117,7 +125,7 @@ def stop_all():
         process.stop()
 
 
-# DNS ------------------------------------------------------------------------
+# DNS --------------------------------------------------------------------------
 
 def dns_query(name, rdtype):
     """Query the test DNS server and return the answer's rdata list (empty if none)."""
@@ -214,7 +222,7 @@ class KnotServer:
         return result.stdout
 
     def set_records(self, zone, records):
-        """Replace (owner, type) record sets in zone; records are (owner, ttl, type, rdata)."""
+        """Replace the (owner, type) record sets in zone with (owner, ttl, type, rdata) records."""
         self.knotc("zone-begin", zone)
         try:
             for owner, ttl, rdtype, rdata in records:
@@ -233,7 +241,7 @@ class KnotServer:
             self.process.stop()
 
 
-# Recipient servers ----------------------------------------------------------
+# Recipient servers ------------------------------------------------------------
 
 class RecipientServer:
     """One recipient_server.py process on address:DELIVERY_PORT."""
@@ -311,7 +319,7 @@ def make_certificate(directory, common_name):
     return cert, key
 
 
-# outpostd -------------------------------------------------------------------
+# outpostd ---------------------------------------------------------------------
 
 class Outpostd:
     """outpostd on the session bus with loopback listeners and the test resolver."""

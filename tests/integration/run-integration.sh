@@ -61,8 +61,8 @@ scratch="$OUTPOST_TEST_NAMESPACE"
 unset OUTPOST_TEST_NAMESPACE
 ip link set lo up
 
-# A program that falls back to /etc/resolv.conf asks 127.0.0.1:53, where
-# nothing listens, instead of the machine's resolver.
+# A program that falls back to /etc/resolv.conf sends its queries to
+# 127.0.0.1:53, where nothing listens, instead of the machine's resolver.
 printf 'nameserver 127.0.0.1\n' >"$scratch/resolv.conf"
 mount --bind "$scratch/resolv.conf" /etc/resolv.conf ||
 	echo "warning: could not hide /etc/resolv.conf; the namespace has no route out anyway" >&2
@@ -78,9 +78,10 @@ export DBUS_SESSION_BUS_ADDRESS="unix:path=$scratch/run/bus"
 bus_pid=$(dbus-daemon --session --address="$DBUS_SESSION_BUS_ADDRESS" --nopidfile --fork \
 	--print-pid)
 
-outpostd=$1
-outpostctl=$2
+outpostd=$(readlink -f "$1")
+outpostctl=$(readlink -f "$2")
 shift 2
+export PYTHONDONTWRITEBYTECODE=1
 rc=0
 /usr/bin/python3 "$here/test_delivery.py" --outpostd "$outpostd" --outpostctl "$outpostctl" \
 	--scratch "$scratch" "$@" || rc=$?

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-3.0-or-later
 """End-to-end tests of outpostd: submission, DKIM signing, queueing, delivery,
-retries and bounces, against knot and aiosmtpd recipient servers on loopback.
+retries, bounces and the admin CLI, against knot and recipient SMTP servers
+(recipient_server.py) on loopback.
 
 run-integration.sh runs this inside a private network namespace; run alone it
 would bind 127.0.0.1:5353 and ports 2525, 10587 and 10465 of the host.
@@ -12,6 +13,7 @@ import base64
 import difflib
 import email
 import email.policy
+import json
 import logging
 import os
 import re
@@ -36,6 +38,10 @@ OTHER_PASSWORD = "other account password"
 REJECTING_SENDER = "user@example.com"
 
 DELIVERY_TIMEOUT = 30
+# outpostd warns about a message still queued after DELAY_WARNING seconds and
+# bounces it after MESSAGE_LIFETIME seconds. Every other test finishes well before.
+DELAY_WARNING = 3
+MESSAGE_LIFETIME = 10
 CLIENT_TLS = ssl._create_unverified_context()
 
 # The environment shared by every test, set up by setUpModule().
@@ -51,11 +57,16 @@ class Environment:
         os.makedirs(self.knot.directory, exist_ok=True)
         self.mx_dir = os.path.join(scratch, "mx")
         os.makedirs(self.mx_dir, exist_ok=True)
-        self.daemon = harness.Outpostd(outpostd, outpostctl, os.path.join(scratch, "outpostd"))
+        self.daemon = harness.Outpostd(
+            outpostd, outpostctl, os.path.join(scratch, "outpostd"),
+            ["--delay-warning", str(DELAY_WARNING), "--message-lifetime", str(MESSAGE_LIFETIME)])
         self.accept = None
         self.tempfail = None
         self.reject = None
         self.implicit = None
+        self.injection = None
+        self.greeting_421 = None
+        self.drop_after_dot = None
         self.slow = None
         self.selector = None
 
@@ -66,9 +77,13 @@ class Environment:
         self.tempfail = harness.RecipientServer(self.mx_dir, "127.0.0.3", mode="tempfail")
         self.reject = harness.RecipientServer(self.mx_dir, "127.0.0.4", mode="reject")
         self.implicit = harness.RecipientServer(self.mx_dir, "127.0.0.5")
+        self.injection = harness.RecipientServer(self.mx_dir, "127.0.0.6", mode="reply-injection")
+        self.greeting_421 = harness.RecipientServer(self.mx_dir, "127.0.0.9", mode="greeting-421")
+        self.drop_after_dot = harness.RecipientServer(self.mx_dir, "127.0.0.10",
+                                                      mode="drop-after-dot")
         # Nothing listens on 127.0.0.7 until the crash-recovery test starts it.
         self.slow = harness.RecipientServer(self.mx_dir, "127.0.0.7")
-        for server in (self.accept, self.tempfail, self.reject, self.implicit):
+        for server in self.servers()[:-1]:
             server.start()
 
         os.makedirs(self.daemon.directory, exist_ok=True)
@@ -80,6 +95,11 @@ class Environment:
         self.add_account(REJECTING_SENDER, PASSWORD)
         self.publish_records("example.org")
         self.selector = self.find_selector("example.org")
+
+    def servers(self):
+        """Return every recipient server, the one started late (slow) last."""
+        return [self.accept, self.tempfail, self.reject, self.implicit, self.injection,
+                self.greeting_421, self.drop_after_dot, self.slow]
 
     def add_domain(self, domain):
         self.daemon.ctl("domain", "add", domain)
@@ -201,7 +221,7 @@ def open_authenticated(user=SENDER, password=PASSWORD, implicit_tls=False):
 
 
 def submit(raw, recipients, sender=SENDER, implicit_tls=False):
-    """Submit raw as sender with AUTH PLAIN and return once the daemon answered 250."""
+    """Submit raw as sender with AUTH PLAIN and return once the daemon replied 250."""
     session = open_authenticated(sender, PASSWORD, implicit_tls)
     try:
         refused = session.sendmail(sender, recipients, raw)
@@ -223,9 +243,22 @@ def queue_entries():
 
 
 def wait_for_empty_queue(timeout=DELIVERY_TIMEOUT):
-    def empty():
-        return not queue_entries()
-    wait_for(empty, timeout, "an empty queue", interval=0.3)
+    try:
+        wait_for(lambda: not queue_entries(), timeout, "an empty queue", interval=0.3)
+    except AssertionError as error:
+        raise AssertionError("%s; still queued: %s"
+                             % (error, json.dumps(queue_entries(), indent=1))) from None
+
+
+def wait_until_dequeued(address):
+    """Wait until no queue entry mentions address, as sender or recipient."""
+    def dequeued():
+        return not [entry for entry in queue_entries() if address in json.dumps(entry)]
+    try:
+        wait_for(dequeued, DELIVERY_TIMEOUT, "%s to leave the queue" % address, interval=0.3)
+    except AssertionError as error:
+        raise AssertionError("%s; still queued: %s"
+                             % (error, json.dumps(queue_entries(), indent=1))) from None
 
 
 def has_token(token):
@@ -281,6 +314,22 @@ class OutpostTestCase(unittest.TestCase):
                             "%s: expected enhanced status %s in %d %s"
                             % (what, enhanced, actual_code, text))
 
+    def assertReport(self, raw, envelope, recipient, status_pattern, action="failed"):
+        """Assert raw is an RFC 3464 report to SENDER about recipient; return its parts."""
+        self.assertEqual(envelope["mail_from"], "", "a delivery report must use the null sender")
+        self.assertEqual(envelope["rcpt_tos"], [SENDER])
+        parsed = delivery_status_blocks(raw)
+        self.assertIsNotNone(parsed, "the delivery report is not multipart/report")
+        message, blocks = parsed
+        self.assertEqual(message.get_param("report-type"), "delivery-status")
+        self.assertTrue(blocks, "no message/delivery-status part with a per-recipient block")
+        block = blocks[0]
+        self.assertRegex(block.get("Final-Recipient", ""),
+                         r"(?i)^rfc822;\s*" + re.escape(recipient) + "$")
+        self.assertEqual(block.get("Action", "").strip().lower(), action)
+        self.assertRegex(block.get("Status", "").strip(), status_pattern)
+        return message, blocks
+
     def assertDeliveredIntact(self, envelope, raw, submitted, recipient):
         self.assertEqual(envelope["mail_from"], SENDER, "envelope sender changed")
         self.assertEqual(envelope["rcpt_tos"], [recipient])
@@ -289,7 +338,7 @@ class OutpostTestCase(unittest.TestCase):
         self.assertIn("received", added)
 
 
-# a. Submission and delivery ----------------------------------------------------
+# Submission and delivery ------------------------------------------------------
 
 class SubmissionTest(OutpostTestCase):
     def test_swaks_starttls_delivers_intact(self):
@@ -298,7 +347,8 @@ class SubmissionTest(OutpostTestCase):
         submitted = make_message(SENDER, recipient, token)
         data_file = os.path.join(env.scratch, token + ".eml")
         with open(data_file, "wb") as output:
-            output.write(submitted)
+            # swaks sends CRLF "." CRLF after the data, so the last CRLF stays out of the file.
+            output.write(submitted[:-2])
         result = subprocess.run(
             ["swaks", "--server", "127.0.0.1:%d" % harness.SUBMISSION_PORT, "--tls",
              "--helo", "client.test", "--auth", "PLAIN", "--auth-user", SENDER,
@@ -349,7 +399,7 @@ class SubmissionTest(OutpostTestCase):
         self.assertDeliveredIntact(envelope, raw, submitted, recipient)
 
 
-# b. DKIM -------------------------------------------------------------------------
+# DKIM -------------------------------------------------------------------------
 
 class DkimTest(OutpostTestCase):
     def deliver(self, token):
@@ -379,7 +429,7 @@ class DkimTest(OutpostTestCase):
         self.assertFalse(dkim.verify(altered, dnsfunc=harness.dkim_dns_txt))
 
 
-# c. Retries ----------------------------------------------------------------------
+# Retries ----------------------------------------------------------------------
 
 class RetryTest(OutpostTestCase):
     def test_tempfail_delivered_on_retry(self):
@@ -396,8 +446,39 @@ class RetryTest(OutpostTestCase):
                     if event["event"] == "data" and event["message_id"] == message_id]
         self.assertEqual([event["reply"][:3] for event in attempts], ["451", "250"])
 
+    def test_greeting_421_retried(self):
+        token = "greeting-421"
+        recipient = "user@greet421.test"
+        submitted = make_message(SENDER, recipient, token)
+        submit(submitted, [recipient])
 
-# d. Bounces ----------------------------------------------------------------------
+        envelope, raw = env.greeting_421.wait_for_message(has_token(token), DELIVERY_TIMEOUT,
+                                                          "the message after a 421 greeting")
+        self.assertDeliveredIntact(envelope, raw, submitted, recipient)
+        greetings = [event for event in env.greeting_421.events() if event["event"] == "greeting"]
+        self.assertEqual(len(greetings), 1)
+
+    def test_dropped_after_dot_retried(self):
+        # The first copy is stored but its 250 never reaches outpostd: a second
+        # copy is acceptable (RFC 5321 §6.1), a lost message is not.
+        token = "drop-after-dot"
+        recipient = "user@dropdot.test"
+        submitted = make_message(SENDER, recipient, token)
+        submit(submitted, [recipient])
+
+        def acknowledged():
+            return [event for event in env.drop_after_dot.events()
+                    if event["event"] == "data" and event["reply"].startswith("250")]
+        wait_for(acknowledged, DELIVERY_TIMEOUT, "a retry acknowledged with 250")
+        wait_until_dequeued(recipient)
+        replies = [event["reply"][:3] for event in env.drop_after_dot.events()
+                   if event["event"] == "data"]
+        self.assertEqual(replies, ["con", "250"], "expected one dropped and one acknowledged")
+        for envelope, raw in env.drop_after_dot.messages():
+            self.assertDeliveredIntact(envelope, raw, submitted, recipient)
+
+
+# Bounces ----------------------------------------------------------------------
 
 def delivery_status_blocks(raw):
     """Return (message, [per-recipient field blocks]) of an RFC 3464 report, or None."""
@@ -411,38 +492,25 @@ def delivery_status_blocks(raw):
     return message, []
 
 
-def is_bounce_for(recipient):
+def is_report_for(recipient, action="failed"):
+    """Match a delivery status notification from <> with recipient's Final-Recipient."""
     def check(envelope, raw):
         if envelope["mail_from"] != "":
             return False
-        return re.search(rb"(?i)Final-Recipient:\s*rfc822;\s*" + re.escape(recipient.encode()),
-                         raw) is not None
+        final_recipient = rb"(?im)^Final-Recipient:\s*rfc822;\s*" + re.escape(recipient.encode())
+        return (re.search(final_recipient, raw) is not None
+                and re.search(rb"(?im)^Action:\s*" + action.encode(), raw) is not None)
     return check
 
 
 class BounceTest(OutpostTestCase):
-    def assertBounce(self, raw, envelope, recipient, status_pattern):
-        self.assertEqual(envelope["mail_from"], "", "a bounce must use the null sender")
-        self.assertEqual(envelope["rcpt_tos"], [SENDER])
-        parsed = delivery_status_blocks(raw)
-        self.assertIsNotNone(parsed, "the bounce is not multipart/report")
-        message, blocks = parsed
-        self.assertEqual(message.get_param("report-type"), "delivery-status")
-        self.assertTrue(blocks, "no message/delivery-status part with a per-recipient block")
-        block = blocks[0]
-        self.assertRegex(block.get("Final-Recipient", ""),
-                         r"(?i)^rfc822;\s*" + re.escape(recipient) + "$")
-        self.assertEqual(block.get("Action", "").strip().lower(), "failed")
-        self.assertRegex(block.get("Status", "").strip(), status_pattern)
-        return message, blocks
-
     def test_rejected_recipient_bounces(self):
         recipient = "nobody@reject.test"
         submit(make_message(SENDER, recipient, "bounce-reject"), [recipient])
 
-        envelope, raw = env.accept.wait_for_message(is_bounce_for(recipient),
+        envelope, raw = env.accept.wait_for_message(is_report_for(recipient),
                                                     DELIVERY_TIMEOUT, "the bounce")
-        self.assertBounce(raw, envelope, recipient, r"^5\.\d{1,3}\.\d{1,3}$")
+        self.assertReport(raw, envelope, recipient, r"^5\.\d{1,3}\.\d{1,3}$")
         rcpt_attempts = [event for event in env.reject.events()
                          if event["event"] == "rcpt" and event["rcpt"] == recipient]
         self.assertEqual(len(rcpt_attempts), 1, "a 550 must not be retried")
@@ -451,9 +519,38 @@ class BounceTest(OutpostTestCase):
         recipient = "user@nullmx.test"
         submit(make_message(SENDER, recipient, "bounce-null-mx"), [recipient])
 
-        envelope, raw = env.accept.wait_for_message(is_bounce_for(recipient),
+        envelope, raw = env.accept.wait_for_message(is_report_for(recipient),
                                                     DELIVERY_TIMEOUT, "the null MX bounce")
-        self.assertBounce(raw, envelope, recipient, r"^5\.1\.10$")
+        self.assertReport(raw, envelope, recipient, r"^5\.1\.10$")
+
+    def test_nonexistent_domain_bounces(self):
+        recipient = "user@missing.accept.test"
+        submit(make_message(SENDER, recipient, "bounce-nxdomain"), [recipient])
+
+        envelope, raw = env.accept.wait_for_message(is_report_for(recipient),
+                                                    DELIVERY_TIMEOUT, "the NXDOMAIN bounce")
+        self.assertReport(raw, envelope, recipient, r"^5\.\d{1,3}\.\d{1,3}$")
+
+    def test_mx_of_own_hostname_bounces(self):
+        recipient = "user@self.test"
+        submit(make_message(SENDER, recipient, "bounce-mx-loop"), [recipient])
+
+        envelope, raw = env.accept.wait_for_message(is_report_for(recipient),
+                                                    DELIVERY_TIMEOUT, "the mail-loop bounce")
+        self.assertReport(raw, envelope, recipient, r"^5\.4\.6$")
+
+    def test_injected_reply_lines_dropped(self):
+        recipient = "victim@inject.test"
+        submit(make_message(SENDER, recipient, "bounce-injection"), [recipient])
+
+        envelope, raw = env.accept.wait_for_message(is_report_for(recipient),
+                                                    DELIVERY_TIMEOUT, "the bounce")
+        message, blocks = self.assertReport(raw, envelope, recipient, r"^5\.\d{1,3}\.\d{1,3}$")
+        for block in blocks:
+            self.assertIsNone(block.get("type"), "a remote reply added a field to the report")
+            self.assertIsNone(block.get("field"), "a remote reply added a field to the report")
+        self.assertNotRegex(raw, rb"(?im)^(type:x|field:y)",
+                            "remote reply text starts a line of the bounce")
 
     def test_one_rejected_of_two_recipients(self):
         token = "bounce-one-of-two"
@@ -464,9 +561,9 @@ class BounceTest(OutpostTestCase):
         envelope, raw = env.accept.wait_for_message(has_token(token), DELIVERY_TIMEOUT,
                                                     "the message for the good recipient")
         self.assertEqual(envelope["rcpt_tos"], [good])
-        envelope, raw = env.accept.wait_for_message(is_bounce_for(bad), DELIVERY_TIMEOUT,
+        envelope, raw = env.accept.wait_for_message(is_report_for(bad), DELIVERY_TIMEOUT,
                                                     "the bounce for the bad recipient")
-        message, blocks = self.assertBounce(raw, envelope, bad, r"^5\.\d{1,3}\.\d{1,3}$")
+        message, blocks = self.assertReport(raw, envelope, bad, r"^5\.\d{1,3}\.\d{1,3}$")
         recipients = [block.get("Final-Recipient", "") for block in blocks]
         self.assertFalse([value for value in recipients if good in value],
                          "the delivered recipient is listed in the bounce")
@@ -524,7 +621,7 @@ class BounceTest(OutpostTestCase):
         self.assertEqual(len(bounce_attempts), 1, "the rejected bounce was retried")
 
 
-# e. Refusals ---------------------------------------------------------------------
+# Refusals ---------------------------------------------------------------------
 
 SMUGGLING_ENDINGS = {
     "lf-dot-lf": b"\n.\n",
@@ -721,7 +818,106 @@ class RefusalTest(OutpostTestCase):
         quit_quietly(fresh)
 
 
-# f. Crash recovery ---------------------------------------------------------------
+# Administration through outpostctl ---------------------------------------------
+
+def auth_reply(user, password):
+    session = open_submission()
+    try:
+        return auth_plain(session, user, password)
+    finally:
+        quit_quietly(session)
+
+
+class AdminTest(OutpostTestCase):
+    def test_dns_records_format(self):
+        records = env.daemon.ctl_json("dns", "records", "example.org")
+        dkim_name = "%s._domainkey.example.org." % env.selector
+        for record in records:
+            with self.subTest(record=record.get("name")):
+                for key in ("name", "type", "value", "purpose"):
+                    self.assertIn(key, record)
+                self.assertTrue(record["name"].endswith("."), "name is not a FQDN")
+                if record["type"] == "TXT":
+                    strings = re.findall(r'"((?:[^"\\]|\\.)*)"', record["value"])
+                    self.assertTrue(strings, "TXT value is not quoted: %r" % record["value"])
+                    for string in strings:
+                        self.assertLessEqual(len(string), 255)
+        dkim_records = [record for record in records if record["name"] == dkim_name]
+        self.assertEqual(len(dkim_records), 1, "no single DKIM record at %s" % dkim_name)
+        published = harness.dkim_dns_txt(dkim_name)
+        self.assertIn(b"p=", published)
+
+    def test_account_password_change(self):
+        address = "passwd@example.org"
+        env.add_account(address, "first password")
+        self.assertReply(auth_reply(address, "first password"), 235)
+
+        env.daemon.ctl("account", "passwd", address, "--password-stdin",
+                       input_text="second password\n")
+        self.assertReply(auth_reply(address, "first password"), 535, "5.7.8",
+                         "AUTH with the old password")
+        self.assertReply(auth_reply(address, "second password"), 235,
+                         what="AUTH with the new password")
+
+    def test_account_remove(self):
+        address = "removed@example.org"
+        env.add_account(address, PASSWORD)
+        listed = json.dumps(env.daemon.ctl_json("account", "list"))
+        self.assertIn(address, listed)
+
+        env.daemon.ctl("account", "remove", address)
+        self.assertNotIn(address, json.dumps(env.daemon.ctl_json("account", "list")))
+        self.assertReply(auth_reply(address, PASSWORD), 535, "5.7.8",
+                         "AUTH as a removed account")
+
+    def test_duplicate_account_rejected(self):
+        result = env.daemon.ctl("account", "add", SENDER, "--password-stdin",
+                                input_text="another password\n", check=False)
+        self.assertNotEqual(result.returncode, 0)
+        self.assertTrue(result.stderr.strip(), "no error message on stderr")
+        self.assertReply(auth_reply(SENDER, PASSWORD), 235,
+                         what="AUTH with the original password")
+
+    def test_domain_add_and_remove(self):
+        domain = "removable.test"
+        env.add_domain(domain)
+        self.assertIn(domain, json.dumps(env.daemon.ctl_json("domain", "list")))
+        duplicate = env.daemon.ctl("domain", "add", domain, check=False)
+        self.assertNotEqual(duplicate.returncode, 0, "adding a domain twice succeeded")
+        self.assertTrue(duplicate.stderr.strip(), "no error message on stderr")
+
+        env.daemon.ctl("domain", "remove", domain)
+        self.assertNotIn(domain, json.dumps(env.daemon.ctl_json("domain", "list")))
+
+
+# Delay warnings and expiry ----------------------------------------------------
+
+class ExpiryTest(OutpostTestCase):
+    def test_unreachable_mx_warned_then_bounced(self):
+        # noaddr.test has an MX host without an address record: delivery must
+        # stay deferred rather than fall back to the domain's own A record.
+        recipient = "user@noaddr.test"
+        submit(make_message(SENDER, recipient, "expiry"), [recipient])
+
+        envelope, raw = env.accept.wait_for_message(
+            is_report_for(recipient, "delayed"), DELAY_WARNING + DELIVERY_TIMEOUT,
+            "the delay warning")
+        self.assertReport(raw, envelope, recipient, r"^4\.\d{1,3}\.\d{1,3}$", "delayed")
+        envelope, raw = env.accept.wait_for_message(
+            is_report_for(recipient), MESSAGE_LIFETIME + DELIVERY_TIMEOUT,
+            "the bounce after the message lifetime")
+        self.assertReport(raw, envelope, recipient, r"^[45]\.\d{1,3}\.\d{1,3}$")
+        wait_until_dequeued(recipient)
+
+        warnings = [raw for envelope, raw in env.accept.messages()
+                    if is_report_for(recipient, "delayed")(envelope, raw)]
+        self.assertEqual(len(warnings), 1, "the delay warning was sent more than once")
+        fallbacks = [envelope for envelope, raw in env.implicit.messages()
+                     if recipient in envelope["rcpt_tos"]]
+        self.assertEqual(fallbacks, [], "delivered to the A record of a domain that has an MX")
+
+
+# Crash recovery ---------------------------------------------------------------
 
 class CrashRecoveryTest(OutpostTestCase):
     def test_acknowledged_message_survives_sigkill(self):
@@ -742,27 +938,43 @@ class CrashRecoveryTest(OutpostTestCase):
         self.assertEqual(len(copies), 1, "the message was delivered more than once")
 
 
-TEST_CLASSES = [SubmissionTest, DkimTest, RetryTest, BounceTest, RefusalTest,
-                CrashRecoveryTest]
+TEST_CLASSES = [SubmissionTest, DkimTest, RetryTest, BounceTest, RefusalTest, AdminTest,
+                ExpiryTest, CrashRecoveryTest]
+
+
+def tail(text, count):
+    lines = text.splitlines()
+    if len(lines) > count:
+        lines = ["[%d earlier lines are in the scratch folder]" % (len(lines) - count)] \
+            + lines[-count:]
+    return "\n".join(lines)
 
 
 def print_logs():
-    daemon_log = env.daemon.read_log()
-    sections = [("outpostd", daemon_log)]
-    knot_log = os.path.join(env.knot.directory, "knotd.log")
-    for name, path in [("knotd", knot_log)] + [
-            ("recipient " + server.address, os.path.join(server.store, "server.log"))
-            for server in (env.accept, env.tempfail, env.reject, env.implicit, env.slow)
-            if server is not None]:
-        if os.path.exists(path):
-            with open(path, "rb") as source:
-                sections.append((name, source.read().decode("utf-8", "replace")))
-    for name, text in sections:
-        lines = text.splitlines()
-        if len(lines) > 400:
-            lines = ["[%d earlier lines in the scratch folder]" % (len(lines) - 400)] + lines[-400:]
-        print("\n==== %s log ====" % name, file=sys.stderr)
-        print("\n".join(lines), file=sys.stderr)
+    """Print the ends of the server logs to stderr, outpostd's first and longest."""
+    sections = [("outpostd", env.daemon.log_path, 300),
+                ("knotd", os.path.join(env.knot.directory, "knotd.log"), 30)]
+    for server in env.servers():
+        if server is not None:
+            sections.append(("recipient " + server.address,
+                             os.path.join(server.store, "server.log"), 30))
+    for name, path, count in sections:
+        if not os.path.exists(path) or os.path.getsize(path) == 0:
+            continue
+        with open(path, "rb") as source:
+            text = source.read().decode("utf-8", "replace")
+        print("\n==== %s log (%s) ====" % (name, path), file=sys.stderr)
+        print(tail(text, count), file=sys.stderr)
+
+
+def print_failures(result):
+    """Repeat each failure after the logs, where a truncated test log still shows it."""
+    print("\n==== failed tests ====", file=sys.stderr)
+    for test, trace in result.failures + result.errors:
+        print("%s\n%s" % (test, tail(trace.rstrip(), 12)), file=sys.stderr)
+    print("%d run, %d failed, %d errors, %d skipped"
+          % (result.testsRun, len(result.failures), len(result.errors), len(result.skipped)),
+          file=sys.stderr)
 
 
 def main():
@@ -771,7 +983,8 @@ def main():
     parser.add_argument("--outpostd", required=True)
     parser.add_argument("--outpostctl", required=True)
     parser.add_argument("--scratch", required=True, help="empty folder for state and logs")
-    parser.add_argument("tests", nargs="*", help="test names, e.g. BounceTest.test_null_mx")
+    parser.add_argument("tests", nargs="*",
+                        help="test names, e.g. BounceTest.test_null_mx_bounces_with_5_1_10")
     args = parser.parse_args()
 
     logging.getLogger("dkim").setLevel(logging.CRITICAL)
@@ -787,6 +1000,7 @@ def main():
         harness.stop_all()
     if not result.wasSuccessful():
         print_logs()
+        print_failures(result)
         return 1
     return 0
 

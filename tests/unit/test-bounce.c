@@ -164,8 +164,9 @@ test_bounce_failure(Fixture *fixture, gconstpointer data)
 		text, "From: Mail Delivery System <MAILER-DAEMON@mail.example.org>\r\n"));
 	g_assert_nonnull(strstr(text, "\r\nTo: <alice@example.org>\r\n"));
 	g_assert_nonnull(strstr(text, "\r\nSubject: Undelivered Mail Returned to Sender\r\n"));
-	g_assert_true(g_regex_match_simple("\r\nDate: (Mon|Tue|Wed|Thu|Fri|Sat|Sun), \\d{1,2} "
-					   "[A-Z][a-z]{2} \\d{4} \\d\\d:\\d\\d:\\d\\d [+-]\\d{4}\r\n",
+	g_assert_true(g_regex_match_simple("\r\nDate: (Mon|Tue|Wed|Thu|Fri|Sat|Sun), "
+					   "\\d{1,2} [A-Z][a-z]{2} \\d{4} "
+					   "\\d\\d:\\d\\d:\\d\\d [+-]\\d{4}\r\n",
 					   text, 0, 0));
 	g_assert_true(g_regex_match_simple("\r\nMessage-ID: <[^@>]+@mail\\.example\\.org>\r\n",
 					   text, 0, 0));

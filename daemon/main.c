@@ -158,9 +158,10 @@ static void
 print_banner(OpDaemon *daemon)
 {
 	OpConfig *config = daemon->config;
+	g_autofree char *state_dir = g_canonicalize_filename(config->state_dir, NULL);
 
 	g_print("outpostd %s ready: state in %s, DNS resolver %s, delivery to port %u\n",
-		PACKAGE_VERSION, config->state_dir,
+		PACKAGE_VERSION, state_dir,
 		config->dns_resolver ? config->dns_resolver : "from /etc/resolv.conf",
 		config->delivery_port);
 	for (guint i = 0; config->submission_listen[i] != NULL; i++)

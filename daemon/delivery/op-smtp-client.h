@@ -52,15 +52,17 @@ OpSmtpClient *op_smtp_client_connect(const char *mx_host, GInetAddress *address,
 				     GError **error);
 
 /* Sends one message: MAIL FROM:<@sender> ("" for the null sender), RCPT TO for
- * each of @recipients (NULL-terminated), DATA and the dot-stuffed @message,
- * which must have CRLF line ends. Initialises @outcome, which the caller
+ * each of @recipients (NULL-terminated), DATA and @message dot-stuffed, with
+ * any bare CR or LF sent as CRLF. Initialises @outcome, which the caller
  * clears with op_delivery_outcome_clear(). A 4xx or 5xx to one RCPT marks
- * only that recipient. Returns TRUE when the server answered every step,
- * whatever it answered. Returns FALSE with OP_ERROR_TEMPORARY when the
- * connection broke (network error, timeout, 421, invalid reply); @outcome is
- * filled then too: recipients rejected earlier keep their status and all
- * others are TEMPORARY, even after the final dot was sent, because a
- * duplicate is better than a loss. The client is then no longer usable. */
+ * only that recipient. Addresses that are empty, contain control characters,
+ * or are not ASCII for a server without SMTPUTF8 fail locally with code 0.
+ * Returns TRUE when the server replied to every step, whatever the replies.
+ * Returns FALSE with OP_ERROR_TEMPORARY when the connection broke (network
+ * error, timeout, 421, invalid reply), and the client is then no longer
+ * usable. @outcome is filled in that case too. Recipients rejected earlier
+ * keep their status, and all others are TEMPORARY even after the final dot
+ * was sent, because a duplicate is better than a loss. */
 gboolean op_smtp_client_send(OpSmtpClient *client, const char *sender,
 			     const char *const *recipients, GBytes *message,
 			     OpDeliveryOutcome *outcome, GError **error);

@@ -12,8 +12,8 @@
 #include "delivery/op-smtp-client.h"
 #include "op-error.h"
 
-/* Seconds to wait for a connection and for each reply; RFC 5321 §4.5.3.2
- * asks for minutes per stage, which a later retry makes up for. */
+/* Seconds to wait for a connection and for each reply. RFC 5321 §4.5.3.2
+ * suggests several minutes per stage: a server slower than this is retried. */
 #define OP_DELIVERY_TIMEOUT 60
 
 static void

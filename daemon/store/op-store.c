@@ -503,7 +503,8 @@ op_store_account_free(OpStoreAccount *account)
 /* ---- Queue -------------------------------------------------------------- */
 
 /* Queue ids sort by arrival: eight hex digits of the arrival second, then
- * six random ones so that ids made in the same second do not collide. */
+ * six random ones. Two ids of the same second rarely collide, and a
+ * collision fails the insert, which the client sees as a 451 and retries. */
 char *
 op_store_new_queue_id(void)
 {

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
  * The SQLite store: domains, accounts, the queue (message bodies included)
- * and the delivery-event log. Safe to call from any thread: reads and writes
- * use separate connections so a long commit never blocks a lookup.
+ * and the delivery-event log. Safe to call from any thread. Reads and writes
+ * use separate connections, and in WAL mode a reader does not wait for a
+ * commit in progress.
  */
 #pragma once
 

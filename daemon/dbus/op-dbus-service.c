@@ -8,6 +8,7 @@
 
 #include "dbus/op-dbus-service.h"
 
+#include "dbus/op-authority.h"
 #include "dns/op-records.h"
 #include "op-dbus-generated.h"
 #include "op-error.h"
@@ -16,6 +17,7 @@
 
 struct _OpDbusService {
 	OpAdmin *admin;
+	OpAuthority *authority;
 	OpDbusOutpost1Manager *skeleton;
 	guint owner_id;
 	gboolean session_bus;
@@ -24,19 +26,22 @@ struct _OpDbusService {
 	gpointer user_data;
 };
 
+typedef struct _OpCall OpCall;
+typedef GVariant *(*OpCallFunc)(OpCall *call, GError **error);
+
 /* One method call in flight. */
-typedef struct {
+struct _OpCall {
 	OpDbusService *service;
 	GDBusMethodInvocation *invocation;
 	char *method;
+	const char *action;
+	OpCallFunc func;
 	char *arg1;
 	char *arg2;
 	gboolean flag;
 	guint offset;
 	guint limit;
-} OpCall;
-
-typedef GVariant *(*OpCallFunc)(OpCall *call, GError **error);
+};
 
 static void
 call_free(OpCall *call)
@@ -54,9 +59,8 @@ static void
 call_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
 	OpCall *call = task_data;
-	OpCallFunc func = g_task_get_source_tag(task);
 	g_autoptr(GError) error = NULL;
-	GVariant *result = func(call, &error);
+	GVariant *result = call->func(call, &error);
 
 	if (result == NULL) {
 		g_task_return_error(task, g_steal_pointer(&error));
@@ -81,18 +85,42 @@ call_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	g_dbus_method_invocation_return_value(g_object_ref(call->invocation), reply);
 }
 
-/* Runs func in a worker thread; the call owns the copied arguments. */
-static gboolean
-dispatch(OpDbusService *service, GDBusMethodInvocation *invocation, OpCallFunc func, OpCall *call)
+static void
+authorized_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
-	g_autoptr(GTask) task = g_task_new(NULL, NULL, call_done_cb, NULL);
+	OpCall *call = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GTask) task = NULL;
 
+	if (!op_authority_check_finish(call->service->authority, result, &error)) {
+		g_message("%s by %s denied: %s", call->method,
+			  g_dbus_method_invocation_get_sender(call->invocation), error->message);
+		g_dbus_method_invocation_return_gerror(g_object_ref(call->invocation), error);
+		call_free(call);
+		return;
+	}
+	/* An audit line for every change, never with its secret arguments. */
+	if (g_strcmp0(call->action, OP_ACTION_MANAGE) == 0)
+		g_message("%s by %s authorized%s%s", call->method,
+			  g_dbus_method_invocation_get_sender(call->invocation),
+			  call->arg1 ? " for " : "", call->arg1 ? call->arg1 : "");
+	task = g_task_new(NULL, NULL, call_done_cb, NULL);
+	g_task_set_task_data(task, call, (GDestroyNotify)call_free);
+	g_task_run_in_thread(task, call_thread);
+}
+
+/* Checks polkit for the caller, then runs func in a worker thread; the call
+ * owns the copied arguments. */
+static gboolean
+dispatch(OpDbusService *service, GDBusMethodInvocation *invocation, const char *action,
+	 OpCallFunc func, OpCall *call)
+{
 	call->service = service;
 	call->invocation = g_object_ref(invocation);
 	call->method = g_strdup(g_dbus_method_invocation_get_method_name(invocation));
-	g_task_set_source_tag(task, func);
-	g_task_set_task_data(task, call, (GDestroyNotify)call_free);
-	g_task_run_in_thread(task, call_thread);
+	call->action = action;
+	call->func = func;
+	op_authority_check_async(service->authority, invocation, action, authorized_cb, call);
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -111,7 +139,8 @@ check_page(guint limit, GError **error)
 {
 	if (limit == 0 || limit > OP_MAX_PAGE) {
 		g_set_error(error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT,
-			    "invalid limit %u: ask for 1 to %d entries per page", limit, OP_MAX_PAGE);
+			    "invalid limit %u: ask for 1 to %d entries per page", limit,
+			    OP_MAX_PAGE);
 		return FALSE;
 	}
 	return TRUE;
@@ -167,8 +196,8 @@ do_list_domains(OpCall *call, GError **error)
 static GVariant *
 do_get_dns_records(OpCall *call, GError **error)
 {
-	g_autoptr(GPtrArray) records = op_admin_get_dns_records(call->service->admin, call->arg1,
-								error);
+	g_autoptr(GPtrArray) records =
+	    op_admin_get_dns_records(call->service->admin, call->arg1, error);
 	GVariantBuilder builder;
 
 	if (records == NULL)
@@ -257,8 +286,8 @@ do_list_queue(OpCall *call, GError **error)
 
 	if (!check_page(call->limit, error))
 		return NULL;
-	entries = op_store_list_queue(call->service->admin->store, call->offset, call->limit,
-				      error);
+	entries =
+	    op_store_list_queue(call->service->admin->store, call->offset, call->limit, error);
 	if (entries == NULL)
 		return NULL;
 	g_variant_builder_init(&builder, G_VARIANT_TYPE("(aa{sv})"));
@@ -271,20 +300,21 @@ do_list_queue(OpCall *call, GError **error)
 		g_variant_builder_add(&builder, "{sv}", "id", g_variant_new_string(entry->id));
 		g_variant_builder_add(&builder, "{sv}", "sender",
 				      g_variant_new_string(entry->sender));
-		g_variant_builder_add(&builder, "{sv}", "recipients",
-				      g_variant_new_strv((const char *const *)entry->recipients->pdata,
-							 -1));
+		g_variant_builder_add(
+		    &builder, "{sv}", "recipients",
+		    g_variant_new_strv((const char *const *)entry->recipients->pdata, -1));
 		g_variant_builder_add(&builder, "{sv}", "size", g_variant_new_uint64(entry->size));
 		g_variant_builder_add(&builder, "{sv}", "created",
 				      g_variant_new_int64(entry->created));
-		g_variant_builder_add(&builder, "{sv}", "state", g_variant_new_string(entry->state));
+		g_variant_builder_add(&builder, "{sv}", "state",
+				      g_variant_new_string(entry->state));
 		g_variant_builder_add(&builder, "{sv}", "attempts",
 				      g_variant_new_uint32(entry->attempts));
 		g_variant_builder_add(&builder, "{sv}", "next-attempt",
 				      g_variant_new_int64(entry->next_attempt));
-		g_variant_builder_add(&builder, "{sv}", "last-reply",
-				      g_variant_new_string(entry->last_reply ? entry->last_reply
-									     : ""));
+		g_variant_builder_add(
+		    &builder, "{sv}", "last-reply",
+		    g_variant_new_string(entry->last_reply ? entry->last_reply : ""));
 		g_variant_builder_close(&builder);
 	}
 	g_variant_builder_close(&builder);
@@ -297,7 +327,8 @@ static gboolean
 handle_add_domain(OpDbusOutpost1Manager *skeleton, GDBusMethodInvocation *invocation,
 		  const char *domain, gpointer user_data)
 {
-	return dispatch(user_data, invocation, do_add_domain, call_new(domain, NULL));
+	return dispatch(user_data, invocation, OP_ACTION_MANAGE, do_add_domain,
+			call_new(domain, NULL));
 }
 
 static gboolean
@@ -307,42 +338,47 @@ handle_remove_domain(OpDbusOutpost1Manager *skeleton, GDBusMethodInvocation *inv
 	OpCall *call = call_new(domain, NULL);
 
 	call->flag = force;
-	return dispatch(user_data, invocation, do_remove_domain, call);
+	return dispatch(user_data, invocation, OP_ACTION_MANAGE, do_remove_domain, call);
 }
 
 static gboolean
 handle_list_domains(OpDbusOutpost1Manager *skeleton, GDBusMethodInvocation *invocation,
 		    gpointer user_data)
 {
-	return dispatch(user_data, invocation, do_list_domains, call_new(NULL, NULL));
+	return dispatch(user_data, invocation, OP_ACTION_READ, do_list_domains,
+			call_new(NULL, NULL));
 }
 
 static gboolean
 handle_get_dns_records(OpDbusOutpost1Manager *skeleton, GDBusMethodInvocation *invocation,
 		       const char *domain, gpointer user_data)
 {
-	return dispatch(user_data, invocation, do_get_dns_records, call_new(domain, NULL));
+	return dispatch(user_data, invocation, OP_ACTION_READ, do_get_dns_records,
+			call_new(domain, NULL));
 }
 
 static gboolean
 handle_add_account(OpDbusOutpost1Manager *skeleton, GDBusMethodInvocation *invocation,
 		   const char *address, const char *password, gpointer user_data)
 {
-	return dispatch(user_data, invocation, do_add_account, call_new(address, password));
+	return dispatch(user_data, invocation, OP_ACTION_MANAGE, do_add_account,
+			call_new(address, password));
 }
 
 static gboolean
 handle_remove_account(OpDbusOutpost1Manager *skeleton, GDBusMethodInvocation *invocation,
 		      const char *address, gpointer user_data)
 {
-	return dispatch(user_data, invocation, do_remove_account, call_new(address, NULL));
+	return dispatch(user_data, invocation, OP_ACTION_MANAGE, do_remove_account,
+			call_new(address, NULL));
 }
 
 static gboolean
 handle_set_password(OpDbusOutpost1Manager *skeleton, GDBusMethodInvocation *invocation,
 		    const char *address, const char *password, gpointer user_data)
 {
-	return dispatch(user_data, invocation, do_set_password, call_new(address, password));
+	return dispatch(user_data, invocation, OP_ACTION_MANAGE, do_set_password,
+			call_new(address, password));
 }
 
 static gboolean
@@ -353,18 +389,18 @@ handle_list_accounts(OpDbusOutpost1Manager *skeleton, GDBusMethodInvocation *inv
 
 	call->offset = offset;
 	call->limit = limit;
-	return dispatch(user_data, invocation, do_list_accounts, call);
+	return dispatch(user_data, invocation, OP_ACTION_READ, do_list_accounts, call);
 }
 
 static gboolean
-handle_list_queue(OpDbusOutpost1Manager *skeleton, GDBusMethodInvocation *invocation,
-		  guint offset, guint limit, gpointer user_data)
+handle_list_queue(OpDbusOutpost1Manager *skeleton, GDBusMethodInvocation *invocation, guint offset,
+		  guint limit, gpointer user_data)
 {
 	OpCall *call = call_new(NULL, NULL);
 
 	call->offset = offset;
 	call->limit = limit;
-	return dispatch(user_data, invocation, do_list_queue, call);
+	return dispatch(user_data, invocation, OP_ACTION_READ, do_list_queue, call);
 }
 
 /* ---- Bus name ----------------------------------------------------------- */
@@ -408,20 +444,21 @@ op_dbus_service_new(OpAdmin *admin, gboolean session_bus, GCallback ready_cb, GC
 		const char *signal;
 		GCallback handler;
 	} handlers[] = {
-		{"handle-add-domain", G_CALLBACK(handle_add_domain)},
-		{"handle-remove-domain", G_CALLBACK(handle_remove_domain)},
-		{"handle-list-domains", G_CALLBACK(handle_list_domains)},
-		{"handle-get-dns-records", G_CALLBACK(handle_get_dns_records)},
-		{"handle-add-account", G_CALLBACK(handle_add_account)},
-		{"handle-remove-account", G_CALLBACK(handle_remove_account)},
-		{"handle-set-password", G_CALLBACK(handle_set_password)},
-		{"handle-list-accounts", G_CALLBACK(handle_list_accounts)},
-		{"handle-list-queue", G_CALLBACK(handle_list_queue)},
+	    {"handle-add-domain", G_CALLBACK(handle_add_domain)},
+	    {"handle-remove-domain", G_CALLBACK(handle_remove_domain)},
+	    {"handle-list-domains", G_CALLBACK(handle_list_domains)},
+	    {"handle-get-dns-records", G_CALLBACK(handle_get_dns_records)},
+	    {"handle-add-account", G_CALLBACK(handle_add_account)},
+	    {"handle-remove-account", G_CALLBACK(handle_remove_account)},
+	    {"handle-set-password", G_CALLBACK(handle_set_password)},
+	    {"handle-list-accounts", G_CALLBACK(handle_list_accounts)},
+	    {"handle-list-queue", G_CALLBACK(handle_list_queue)},
 	};
 
 	/* Registers the D-Bus names of OP_ERROR before the first reply. */
 	(void)OP_ERROR;
 	service->admin = admin;
+	service->authority = op_authority_new(session_bus);
 	service->session_bus = session_bus;
 	service->ready_cb = ready_cb;
 	service->lost_cb = lost_cb;
@@ -432,10 +469,10 @@ op_dbus_service_new(OpAdmin *admin, gboolean session_bus, GCallback ready_cb, GC
 	for (guint i = 0; i < G_N_ELEMENTS(handlers); i++)
 		g_signal_connect(service->skeleton, handlers[i].signal, handlers[i].handler,
 				 service);
-	service->owner_id = g_bus_own_name(session_bus ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM,
-					   OP_DBUS_NAME, G_BUS_NAME_OWNER_FLAGS_NONE,
-					   bus_acquired_cb, name_acquired_cb, name_lost_cb, service,
-					   NULL);
+	service->owner_id =
+	    g_bus_own_name(session_bus ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM, OP_DBUS_NAME,
+			   G_BUS_NAME_OWNER_FLAGS_NONE, bus_acquired_cb, name_acquired_cb,
+			   name_lost_cb, service, NULL);
 	return service;
 }
 
@@ -447,5 +484,6 @@ op_dbus_service_free(OpDbusService *service)
 	g_bus_unown_name(service->owner_id);
 	g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(service->skeleton));
 	g_object_unref(service->skeleton);
+	op_authority_free(service->authority);
 	g_free(service);
 }

@@ -11,6 +11,7 @@
 #include "op-admin.h"
 #include "op-config.h"
 #include "op-error.h"
+#include "op-privileges.h"
 #include "policy/op-policy.h"
 #include "queue/op-queue.h"
 #include "smtp/op-smtp-server.h"
@@ -22,6 +23,7 @@
 #include <glib-unix.h>
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 
 /* Seconds a DNS query may take before the attempt counts as a temporary failure. */
@@ -68,6 +70,12 @@ setup_tls(OpDaemon *daemon, GError **error)
 		if (!op_tls_cert_ensure_self_signed(config->tls_cert, config->tls_key,
 						    config->hostname, error))
 			return FALSE;
+		/* The self-signed pair belongs to the daemon's own user, like the
+		 * rest of the state. */
+		if (config->user != NULL && geteuid() == 0 &&
+		    (!op_privileges_chown(config->tls_cert, config->user, error) ||
+		     !op_privileges_chown(config->tls_key, config->user, error)))
+			return FALSE;
 	}
 	daemon->tls = op_tls_server_context_new(config->tls_cert, config->tls_key, error);
 	return daemon->tls != NULL;
@@ -113,19 +121,46 @@ setup_self(OpDaemon *daemon)
 	daemon->self.delivery_port = daemon->config->delivery_port;
 }
 
+/* Runs as the starting user: only what needs root when started as root. */
+static gboolean
+setup_privileged(OpDaemon *daemon, GError **error)
+{
+	OpConfig *config = daemon->config;
+	gboolean switching = config->user != NULL && geteuid() == 0;
+
+	if (!prepare_state_dir(config, error))
+		return FALSE;
+	if (switching && !op_privileges_chown(config->state_dir, config->user, error))
+		return FALSE;
+	if (!setup_tls(daemon, error))
+		return FALSE;
+	daemon->context.config = config;
+	daemon->context.tls = daemon->tls;
+	daemon->context.trusted_networks = op_policy_parse_networks(config->trusted_networks,
+								    error);
+	if (daemon->context.trusted_networks == NULL)
+		return FALSE;
+	if (!start_listeners(daemon, error))
+		return FALSE;
+	if (switching)
+		return op_privileges_drop(config->user, error);
+	if (geteuid() == 0 && !config->session_bus)
+		g_warning("running as root: set user=outpost in the config file or use the "
+			  "systemd unit, so no part that reads network input runs as root");
+	return TRUE;
+}
+
 static gboolean
 setup(OpDaemon *daemon, GError **error)
 {
 	OpConfig *config = daemon->config;
 	g_autofree char *db_path = NULL;
 
-	if (!prepare_state_dir(config, error))
+	if (!setup_privileged(daemon, error))
 		return FALSE;
 	db_path = g_build_filename(config->state_dir, "outpost.db", NULL);
 	daemon->store = op_store_open(db_path, error);
 	if (daemon->store == NULL)
-		return FALSE;
-	if (!setup_tls(daemon, error))
 		return FALSE;
 	daemon->signer = op_dkim_signer_new(error);
 	if (daemon->signer == NULL)
@@ -134,19 +169,10 @@ setup(OpDaemon *daemon, GError **error)
 	if (daemon->resolver == NULL)
 		return FALSE;
 
-	daemon->context.config = config;
 	daemon->context.store = daemon->store;
-	daemon->context.tls = daemon->tls;
 	daemon->context.signer = daemon->signer;
-	daemon->context.trusted_networks = op_policy_parse_networks(config->trusted_networks,
-								    error);
-	if (daemon->context.trusted_networks == NULL)
-		return FALSE;
 	daemon->context.queued_cb = queued_cb;
 	daemon->context.queued_data = daemon;
-	if (!start_listeners(daemon, error))
-		return FALSE;
-
 	setup_self(daemon);
 	daemon->queue = op_queue_new(config, daemon->store, daemon->resolver, &daemon->self);
 	daemon->admin.config = config;
@@ -240,6 +266,9 @@ main(int argc, char **argv)
 	OpDaemon daemon = {0};
 
 	signal(SIGPIPE, SIG_IGN);
+	/* The database holds password hashes and message bodies: files the
+	 * daemon creates are for its own user only. */
+	umask(0077);
 	if (!op_config_parse(config, &argc, &argv, &error)) {
 		g_printerr("outpostd: %s\n", error->message);
 		return 2;

@@ -57,6 +57,7 @@ op_config_free(OpConfig *config)
 	g_strfreev(config->trusted_networks);
 	g_free(config->tls_cert);
 	g_free(config->tls_key);
+	g_free(config->user);
 	g_free(config);
 }
 
@@ -204,6 +205,7 @@ op_config_load_key_file(OpConfig *config, const char *path, GError **error)
 	    !read_list(file, "trusted_networks", &config->trusted_networks, error) ||
 	    !read_string(file, "tls_cert", &config->tls_cert, error) ||
 	    !read_string(file, "tls_key", &config->tls_key, error) ||
+	    !read_string(file, "user", &config->user, error) ||
 	    !read_number(file, "max_message_size", G_MAXUINT32, &config->max_message_size, error) ||
 	    !read_uint(file, "max_recipients", 100000, &config->max_recipients, error) ||
 	    !read_uint(file, "max_sessions", 1000000, &config->max_sessions, error) ||
@@ -236,6 +238,7 @@ typedef struct {
 	char **trusted_networks;
 	char *tls_cert;
 	char *tls_key;
+	char *user;
 	gint64 max_message_size;
 } OpFlags;
 
@@ -252,6 +255,7 @@ op_flags_clear(OpFlags *flags)
 	g_strfreev(flags->trusted_networks);
 	g_free(flags->tls_cert);
 	g_free(flags->tls_key);
+	g_free(flags->user);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(OpFlags, op_flags_clear)
@@ -373,6 +377,10 @@ op_config_parse(OpConfig *config, int *argc, char ***argv, GError **error)
 		 "FILE"},
 		{"tls-key", 0, 0, G_OPTION_ARG_FILENAME, &flags.tls_key,
 		 "PEM private key for --tls-cert", "FILE"},
+		{"user", 0, 0, G_OPTION_ARG_STRING, &flags.user,
+		 "When started as root, switch to USER once the ports are bound (default: stay "
+		 "as the starting user)",
+		 "USER"},
 		{"max-message-size", 0, 0, G_OPTION_ARG_INT64, &flags.max_message_size,
 		 "Largest message accepted, in octets (default 26214400)", "OCTETS"},
 		{NULL}};
@@ -405,6 +413,7 @@ op_config_parse(OpConfig *config, int *argc, char ***argv, GError **error)
 	replace_list(&config->trusted_networks, flags.trusted_networks);
 	replace_string(&config->tls_cert, flags.tls_cert);
 	replace_string(&config->tls_key, flags.tls_key);
+	replace_string(&config->user, flags.user);
 	if (flags.session_bus)
 		config->session_bus = TRUE;
 	if (flags.delivery_port < 0 || flags.delivery_port > 65535 || flags.retry_min < 0 ||

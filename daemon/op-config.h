@@ -29,6 +29,7 @@ typedef struct {
 	char **trusted_networks;   /* CIDR strings */
 	char *tls_cert;
 	char *tls_key;
+	char *user;		   /* drop to this user after binding; NULL keeps the uid */
 	guint64 max_message_size;  /* octets */
 	guint max_recipients;	   /* per message */
 	guint max_sessions;	   /* concurrent SMTP sessions */

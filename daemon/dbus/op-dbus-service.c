@@ -482,7 +482,8 @@ op_dbus_service_free(OpDbusService *service)
 	if (service == NULL)
 		return;
 	g_bus_unown_name(service->owner_id);
-	g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(service->skeleton));
+	if (g_dbus_interface_skeleton_get_connection(G_DBUS_INTERFACE_SKELETON(service->skeleton)))
+		g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(service->skeleton));
 	g_object_unref(service->skeleton);
 	op_authority_free(service->authority);
 	g_free(service);

@@ -16,7 +16,8 @@ build_packages=(
 # the swaks package, so --no-install-recommends would leave it out.
 test_packages=(
 	dbus swaks libnet-ssleay-perl python3 python3-aiosmtpd python3-dkim python3-nacl
-	python3-dnspython knot knot-dnsutils iproute2 util-linux sqlite3
+	python3-dnspython knot knot-dnsutils iproute2 util-linux sqlite3 polkitd pkexec
+	libglib2.0-bin
 )
 
 missing=()

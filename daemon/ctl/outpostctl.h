@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * What the outpostctl source files share: the options, the D-Bus proxy, the
+ * command tables of each area and the output helpers.
+ */
+#pragma once
+
+#include "op-dbus-generated.h"
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Entries per page when a command lists everything. */
+#define OP_PAGE 1000
+
+typedef struct {
+	gboolean session_bus;
+	gboolean json;
+	gboolean password_stdin;
+	gboolean force;
+	gboolean descending;
+	char *filter;
+	char *sort;
+	char *state;
+	char *sender;
+	char *recipient;
+	char *domain;
+	char *since;
+	char *until;
+	OpDbusOutpost1Manager *proxy;
+} OpCtl;
+
+typedef gboolean (*OpCommandFunc)(OpCtl *ctl, char **args, GError **error);
+
+/* One command: noun, verb, the function and a help line "ARGS: what it does". */
+typedef struct {
+	const char *noun;
+	const char *verb;
+	OpCommandFunc func;
+	const char *help;
+} OpCtlCommand;
+
+/* Tables of each area, ended by an entry whose noun is NULL. */
+extern const OpCtlCommand op_ctl_domain_commands[];
+extern const OpCtlCommand op_ctl_queue_commands[];
+extern const OpCtlCommand op_ctl_settings_commands[];
+
+void op_ctl_print_json(GVariant *value);
+const char *op_ctl_lookup_string(GVariant *dict, const char *key);
+gboolean op_ctl_expect_args(char **args, guint count, const char *usage, GError **error);
+char *op_ctl_read_password(OpCtl *ctl, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * What the D-Bus method files share: the call in flight, the method tables
+ * each area exports, and small helpers for replies.
+ */
+#pragma once
+
+#include "dbus/op-authority.h"
+#include "dbus/op-dbus-service.h"
+
+G_BEGIN_DECLS
+
+typedef struct _OpCall OpCall;
+typedef GVariant *(*OpCallFunc)(OpCall *call, GError **error);
+
+/* One method call in flight: authorized first, then run in a worker thread. */
+struct _OpCall {
+	OpDbusService *service;
+	GDBusMethodInvocation *invocation;
+	const char *method;
+	const char *action;
+	OpCallFunc func;
+	GVariant *parameters; /* the call's arguments, a tuple */
+};
+
+/* One method of the API: its name in the XML, its polkit action and the
+ * function that does the work and returns the reply tuple. */
+typedef struct {
+	const char *name;
+	const char *action;
+	OpCallFunc func;
+} OpDbusMethod;
+
+struct _OpDbusService {
+	OpAdmin *admin;
+	OpAuthority *authority;
+	GDBusConnection *connection;
+	guint registration_id;
+	guint owner_id;
+	gboolean session_bus;
+	GCallback ready_cb;
+	GCallback lost_cb;
+	gpointer user_data;
+};
+
+/* Tables of each area, ended by an entry whose name is NULL. */
+extern const OpDbusMethod op_dbus_domain_methods[];
+extern const OpDbusMethod op_dbus_queue_methods[];
+extern const OpDbusMethod op_dbus_settings_methods[];
+
+gboolean op_dbus_check_page(guint limit, GError **error);
+void op_dbus_add_entry(GVariantBuilder *builder, const char *key, GVariant *value);
+
+G_END_DECLS

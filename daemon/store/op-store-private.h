@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * What the store's source files share: the two connections with their
+ * locks, and small helpers that turn SQLite results into GErrors.
+ */
+#pragma once
+
+#include "store/op-store.h"
+
+G_BEGIN_DECLS
+
+struct _OpStore {
+	sqlite3 *read_db;
+	sqlite3 *write_db;
+	GMutex read_lock;
+	GMutex write_lock;
+};
+
+gboolean op_store_set_sqlite_error(sqlite3 *db, int rc, const char *what, GError **error);
+gboolean op_store_exec(sqlite3 *db, const char *sql, GError **error);
+sqlite3_stmt *op_store_prepare(sqlite3 *db, const char *sql, GError **error);
+char *op_store_dup_column_text(sqlite3_stmt *stmt, int column);
+gboolean op_store_step_done(sqlite3 *db, sqlite3_stmt *stmt, const char *what, GError **error);
+
+G_END_DECLS

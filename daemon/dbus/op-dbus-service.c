@@ -95,16 +95,21 @@ audit(OpCall *call)
 {
 	g_autoptr(GVariant) first = NULL;
 
+	g_autofree char *shown = NULL;
+
 	if (g_strcmp0(call->action, OP_ACTION_MANAGE) != 0)
 		return;
 	if (g_variant_n_children(call->parameters) > 0)
 		first = g_variant_get_child_value(call->parameters, 0);
+	if (first != NULL && g_variant_is_of_type(first, G_VARIANT_TYPE_STRING)) {
+		/* Escaped and cut, so a caller cannot forge or flood log lines. */
+		g_autofree char *cut = g_utf8_substring(g_variant_get_string(first, NULL), 0, 80);
+
+		shown = g_strescape(cut, NULL);
+	}
 	g_message("%s by %s authorized%s%s", call->method,
-		  g_dbus_method_invocation_get_sender(call->invocation),
-		  first && g_variant_is_of_type(first, G_VARIANT_TYPE_STRING) ? " for " : "",
-		  first && g_variant_is_of_type(first, G_VARIANT_TYPE_STRING)
-			  ? g_variant_get_string(first, NULL)
-			  : "");
+		  g_dbus_method_invocation_get_sender(call->invocation), shown ? " for " : "",
+		  shown ? shown : "");
 }
 
 static void
@@ -180,6 +185,7 @@ bus_acquired_cb(GDBusConnection *connection, const char *name, gpointer user_dat
 	g_autoptr(GError) error = NULL;
 
 	service->connection = g_object_ref(connection);
+	op_dbus_events_start(service);
 	service->registration_id = g_dbus_connection_register_object(
 		connection, OP_DBUS_PATH, op_dbus_outpost1_manager_interface_info(),
 		&op_dbus_vtable, service, NULL, &error);
@@ -233,6 +239,7 @@ op_dbus_service_free(OpDbusService *service)
 	if (service == NULL)
 		return;
 	g_bus_unown_name(service->owner_id);
+	op_dbus_events_stop(service);
 	if (service->registration_id != 0)
 		g_dbus_connection_unregister_object(service->connection, service->registration_id);
 	g_clear_object(&service->connection);

@@ -76,9 +76,13 @@ static const char op_store_schema_v2[] =
 	"ALTER TABLE events ADD COLUMN account TEXT;"
 	"CREATE INDEX events_type_time ON events(type, time);";
 
+static const char op_store_schema_v3[] =
+	"CREATE INDEX accounts_domain ON accounts(domain_id);";
+
 static const char *const op_store_migrations[] = {
 	op_store_schema_v1,
 	op_store_schema_v2,
+	op_store_schema_v3,
 };
 
 static gboolean

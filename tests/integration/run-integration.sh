@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Run the end-to-end tests (test_delivery.py) in private network, mount and
+# Run the end-to-end tests (every test_*.py here) in private network, mount and
 # PID namespaces with only loopback, so no test traffic can leave the machine
 # and every process the tests start dies with the namespace.
 # Usage: run-integration.sh OUTPOSTD OUTPOSTCTL [TEST_NAME...]
@@ -83,8 +83,13 @@ outpostctl=$(readlink -f "$2")
 shift 2
 export PYTHONDONTWRITEBYTECODE=1
 rc=0
-/usr/bin/python3 "$here/test_delivery.py" --outpostd "$outpostd" --outpostctl "$outpostctl" \
-	--scratch "$scratch" "$@" || rc=$?
+# Each test file starts its own servers and daemon, in a scratch folder of its own.
+for test_file in "$here"/test_*.py; do
+	name=$(basename "$test_file" .py)
+	echo "== $name"
+	/usr/bin/python3 "$test_file" --outpostd "$outpostd" --outpostctl "$outpostctl" \
+		--scratch "$scratch/$name" "$@" || rc=$?
+done
 
 kill "$bus_pid" 2>/dev/null || true
 exit "$rc"

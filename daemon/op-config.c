@@ -36,9 +36,12 @@ op_config_new(void)
 	config->max_message_size = 25 * 1024 * 1024;
 	config->max_recipients = 100;
 	config->max_sessions = 4000;
+	config->max_sessions_per_client = 100;
 	config->delivery_concurrency = 16;
 	config->per_destination_concurrency = 4;
 	config->session_timeout = 300;
+	config->smarthost = g_strdup("");
+	config->retired = g_ptr_array_new_with_free_func(g_free);
 	return config;
 }
 
@@ -58,6 +61,8 @@ op_config_free(OpConfig *config)
 	g_free(config->tls_cert);
 	g_free(config->tls_key);
 	g_free(config->user);
+	g_free(config->smarthost);
+	g_ptr_array_unref(config->retired);
 	g_free(config);
 }
 
@@ -209,10 +214,13 @@ op_config_load_key_file(OpConfig *config, const char *path, GError **error)
 	    !read_number(file, "max_message_size", G_MAXUINT32, &config->max_message_size, error) ||
 	    !read_uint(file, "max_recipients", 100000, &config->max_recipients, error) ||
 	    !read_uint(file, "max_sessions", 1000000, &config->max_sessions, error) ||
+	    !read_uint(file, "max_sessions_per_client", 1000000,
+		       &config->max_sessions_per_client, error) ||
 	    !read_uint(file, "delivery_concurrency", 1024, &config->delivery_concurrency, error) ||
 	    !read_uint(file, "per_destination_concurrency", 1024,
 		       &config->per_destination_concurrency, error) ||
-	    !read_uint(file, "session_timeout", 86400, &config->session_timeout, error)) {
+	    !read_uint(file, "session_timeout", 86400, &config->session_timeout, error) ||
+	    !read_string(file, "smarthost", &config->smarthost, error)) {
 		g_prefix_error(error, "%s: ", path);
 		return FALSE;
 	}

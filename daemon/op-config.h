@@ -33,9 +33,16 @@ typedef struct {
 	guint64 max_message_size;  /* octets */
 	guint max_recipients;	   /* per message */
 	guint max_sessions;	   /* concurrent SMTP sessions */
+	guint max_sessions_per_client; /* concurrent sessions from one IP address */
 	guint delivery_concurrency; /* delivery threads */
 	guint per_destination_concurrency;
 	guint session_timeout;	   /* seconds of client silence */
+	/* "host:port" to relay all mail through, "" to deliver by MX.
+	 * NOTE: stored and shown by the admin API, but delivery does not read it yet. */
+	char *smarthost;
+	/* Strings replaced at run time (op-settings.c), freed with the config
+	 * because a worker thread may still be reading one. */
+	GPtrArray *retired;
 } OpConfig;
 
 OpConfig *op_config_new(void);

@@ -121,5 +121,11 @@ op_password_check_policy(const char *password, GError **error)
 			    OP_PASSWORD_MIN_CHARS);
 		return FALSE;
 	}
-	return TRUE;
+	for (cursor = password; *cursor != '\0'; cursor = g_utf8_next_char(cursor)) {
+		if (!g_unichar_isspace(g_utf8_get_char(cursor)))
+			return TRUE;
+	}
+	g_set_error_literal(error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT,
+			    "The password contains only spaces: use letters, digits or symbols");
+	return FALSE;
 }

@@ -12,6 +12,7 @@
 #include "tls/op-tls.h"
 
 #include <errno.h>
+#include <openssl/err.h>
 #include <glib-unix.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -172,8 +173,10 @@ op_smtp_session_close(OpSmtpSession *session)
 	if (session->watch_id != 0)
 		g_source_remove(session->watch_id);
 	session->watch_id = 0;
-	if (session->ssl != NULL && session->tls_active)
+	if (session->ssl != NULL && session->tls_active) {
+		ERR_clear_error();
 		SSL_shutdown(session->ssl);
+	}
 	g_io_stream_close(G_IO_STREAM(session->connection), NULL, NULL);
 	op_session_log(session, G_LOG_LEVEL_INFO, "disconnect from %s", session->remote);
 	if (session->closed_cb != NULL)
@@ -188,7 +191,13 @@ write_some(OpSmtpSession *session)
 		gssize written;
 
 		if (session->ssl != NULL && session->tls_active) {
-			int n = SSL_write(session->ssl, session->output->str, (int)MIN(session->output->len, G_MAXINT));
+			int n;
+
+			/* SSL_get_error() reads the thread's error queue, so a failure
+			 * left there by another session must not be taken for ours. */
+			ERR_clear_error();
+			n = SSL_write(session->ssl, session->output->str,
+				      (int)MIN(session->output->len, G_MAXINT));
 
 			if (n <= 0) {
 				int code = SSL_get_error(session->ssl, n);
@@ -245,7 +254,10 @@ op_smtp_session_flush(OpSmtpSession *session)
 static void
 drive_handshake(OpSmtpSession *session)
 {
-	int rc = SSL_accept(session->ssl);
+	int rc;
+
+	ERR_clear_error();
+	rc = SSL_accept(session->ssl);
 
 	if (rc == 1) {
 		session->tls_active = TRUE;
@@ -286,7 +298,10 @@ read_some(OpSmtpSession *session)
 		gssize n;
 
 		if (session->ssl != NULL && session->tls_active) {
-			int rc = SSL_read(session->ssl, buffer, sizeof buffer);
+			int rc;
+
+			ERR_clear_error();
+			rc = SSL_read(session->ssl, buffer, sizeof buffer);
 
 			if (rc <= 0) {
 				int code = SSL_get_error(session->ssl, rc);
@@ -381,10 +396,15 @@ process_line(OpSmtpSession *session)
 	if (lf == NULL) {
 		if (len < limit)
 			return FALSE;
-		/* RFC 5321 §4.5.3.1.4: reject the line and skip to its end. */
+		/* RFC 5321 §4.5.3.1.4: reject the line and skip to its end. An
+		 * AUTH exchange ends there too (RFC 4954 §4). */
 		session->errors++;
 		op_smtp_session_reply(session, "500 5.5.2 Line too long: at most %zu octets", limit);
 		session->discarding_line = TRUE;
+		if (in_auth_state(session)) {
+			session->state = OP_SMTP_STATE_COMMAND;
+			g_clear_pointer(&session->login_user, g_free);
+		}
 		return TRUE;
 	}
 	line_len = (gsize)(lf - data);

@@ -25,6 +25,7 @@ typedef struct {
 typedef struct {
 	const char *send;   /* written in one go; NULL sends nothing */
 	const char *expect; /* prefix of the final reply line; NULL reads nothing */
+	gsize length;	    /* octets of send, for data with a NUL; 0 means strlen */
 } Step;
 
 static void
@@ -116,8 +117,9 @@ client_thread(gpointer data)
 		g_autofree char *reply = NULL;
 
 		if (step->send != NULL &&
-		    !g_output_stream_write_all(output, step->send, strlen(step->send), NULL, NULL,
-					       &error)) {
+		    !g_output_stream_write_all(output, step->send,
+					       step->length ? step->length : strlen(step->send),
+					       NULL, NULL, &error)) {
 			g_string_append_printf(conversation->failure, "write: %s", error->message);
 			goto out;
 		}
@@ -313,6 +315,37 @@ test_session_auth_needs_tls(Fixture *fixture, gconstpointer data)
 	converse(fixture, steps);
 }
 
+static void
+test_session_refusals(Fixture *fixture, gconstpointer data)
+{
+	const Step steps[] = {{"EHLO bad;name\r\n", "501 5.5.4"},
+			      {"EHLO host_with_underscore.example\r\n", "250 "},
+			      {"MAIL FROM:<a@example.org>\r\n", "250 "},
+			      {"RCPT TO:<postmaster>\r\n", "550 5.1.3"},
+			      {"RCPT TO:<a@[127.0.0.2]>\r\n", "550 5.1.2"},
+			      {"RCPT TO:<b@example.net>\r\n", "250 "},
+			      {"DATA\r\n", "354 "},
+			      {"Subject: x\r\n\r\nhi\r\n\0.\r\n.\r\n", "550 5.6.0", 25},
+			      {NULL, NULL}};
+
+	converse(fixture, steps);
+	g_assert_cmpuint(count_queued(fixture), ==, 0);
+}
+
+static void
+test_session_bdat_bad_args(Fixture *fixture, gconstpointer data)
+{
+	const Step steps[] = {ENVELOPE,
+			      /* The 4 octets after a malformed BDAT are skipped, not run. */
+			      {"BDAT 4 LASTX\r\nNOOP", "501 5.5.4"},
+			      {"\r\nNOOP\r\n", "500 "},
+			      {NULL, "250 "},
+			      {NULL, NULL}};
+
+	converse(fixture, steps);
+	g_assert_cmpuint(count_queued(fixture), ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -331,5 +364,9 @@ main(int argc, char **argv)
 		   fixture_tear_down);
 	g_test_add("/smtp/session/auth-needs-tls", Fixture, NULL, fixture_set_up,
 		   test_session_auth_needs_tls, fixture_tear_down);
+	g_test_add("/smtp/session/refusals", Fixture, NULL, fixture_set_up,
+		   test_session_refusals, fixture_tear_down);
+	g_test_add("/smtp/session/bdat-bad-args", Fixture, NULL, fixture_set_up,
+		   test_session_bdat_bad_args, fixture_tear_down);
 	return g_test_run();
 }

@@ -58,8 +58,12 @@ def sender(count, errors):
 def main():
     state = tempfile.mkdtemp(prefix="outpost-bench-")
     log = open(os.path.join(state, "outpostd.log"), "w")
+    # All idle connections come from 127.0.0.1, above the default per-client limit.
+    config = os.path.join(state, "outpost.conf")
+    with open(config, "w") as conf:
+        conf.write(f"[server]\nmax_sessions_per_client={IDLE_SESSIONS + CONNECTIONS + 10}\n")
     daemon = subprocess.Popen([
-        OUTPOSTD, "--session-bus", "--config", "/dev/null", "--state-dir", state,
+        OUTPOSTD, "--session-bus", "--config", config, "--state-dir", state,
         "--hostname", "mail.outpost.test", "--submission", f"127.0.0.1:{PORT}",
         "--submissions", "127.0.0.1:11465", "--resolver", "127.0.0.1:9",
         "--delivery-port", "9", "--retry-min", "3600"], stdout=log, stderr=log)

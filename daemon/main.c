@@ -12,6 +12,7 @@
 #include "op-config.h"
 #include "op-error.h"
 #include "op-privileges.h"
+#include "op-settings.h"
 #include "policy/op-policy.h"
 #include "queue/op-queue.h"
 #include "smtp/op-smtp-server.h"
@@ -33,7 +34,6 @@ typedef struct {
 	OpConfig *config;
 	GMainLoop *loop;
 	OpStore *store;
-	SSL_CTX *tls;
 	OpDkimSigner *signer;
 	OpResolver *resolver;
 	OpMxSelf self;
@@ -59,26 +59,91 @@ prepare_state_dir(OpConfig *config, GError **error)
 	return TRUE;
 }
 
+/* Applies the settings stored through the admin API over the config file
+ * and the flags. The store opens only after the ports are bound and
+ * privileges dropped, but stored settings may move the listeners and the
+ * certificate, so they are read from the database file directly. */
+static gboolean
+apply_stored_settings(OpDaemon *daemon, GError **error)
+{
+	OpConfig *config = daemon->config;
+	g_autofree char *db_path = g_build_filename(config->state_dir, "outpost.db", NULL);
+	g_autoptr(GHashTable) stored = op_store_read_settings_file(db_path, error);
+	g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(OpSettings) settings = NULL;
+
+	if (stored == NULL)
+		return FALSE;
+	/* Without a configured pair, a self-signed one lives in the state directory. */
+	if (config->tls_cert == NULL) {
+		config->tls_cert = g_build_filename(config->state_dir, "tls-cert.pem", NULL);
+		config->tls_key = g_build_filename(config->state_dir, "tls-key.pem", NULL);
+	}
+	daemon->admin.file_settings = op_settings_new_from_config(config);
+	settings = op_settings_copy(daemon->admin.file_settings);
+	op_settings_apply_stored(settings, stored, problems);
+	for (guint i = 0; i < problems->len; i++)
+		g_warning("%s", (const char *)g_ptr_array_index(problems, i));
+	op_config_apply_settings(config, settings);
+	if (g_hash_table_size(stored) > 0)
+		g_message("%u settings stored through the admin API apply over the config file",
+			  g_hash_table_size(stored));
+	return TRUE;
+}
+
+/* Makes the self-signed pair when the config names the state directory's. */
+static gboolean
+ensure_self_signed(OpConfig *config, GError **error)
+{
+	g_autofree char *default_cert = g_build_filename(config->state_dir, "tls-cert.pem",
+							 NULL);
+
+	if (strcmp(config->tls_cert, default_cert) != 0)
+		return TRUE;
+	if (!op_tls_cert_ensure_self_signed(config->tls_cert, config->tls_key, config->hostname,
+					    error))
+		return FALSE;
+	/* The self-signed pair belongs to the daemon's own user, like the rest of
+	 * the state. */
+	if (config->user != NULL && geteuid() == 0 &&
+	    (!op_privileges_chown(config->tls_cert, config->user, error) ||
+	     !op_privileges_chown(config->tls_key, config->user, error)))
+		return FALSE;
+	return TRUE;
+}
+
+/* A stored certificate that no longer loads, say because its file was
+ * removed, gives way to the config file's, so the daemon still starts and
+ * the admin can fix the setting through the API. */
 static gboolean
 setup_tls(OpDaemon *daemon, GError **error)
 {
 	OpConfig *config = daemon->config;
+	OpSettings *file_settings = daemon->admin.file_settings;
+	g_autoptr(GError) local_error = NULL;
 
-	if (config->tls_cert == NULL) {
-		config->tls_cert = g_build_filename(config->state_dir, "tls-cert.pem", NULL);
-		config->tls_key = g_build_filename(config->state_dir, "tls-key.pem", NULL);
-		if (!op_tls_cert_ensure_self_signed(config->tls_cert, config->tls_key,
-						    config->hostname, error))
-			return FALSE;
-		/* The self-signed pair belongs to the daemon's own user, like the
-		 * rest of the state. */
-		if (config->user != NULL && geteuid() == 0 &&
-		    (!op_privileges_chown(config->tls_cert, config->user, error) ||
-		     !op_privileges_chown(config->tls_key, config->user, error)))
-			return FALSE;
+	if (!ensure_self_signed(config, error))
+		return FALSE;
+	daemon->context.tls = op_tls_server_context_new(config->tls_cert, config->tls_key,
+							&local_error);
+	if (daemon->context.tls != NULL)
+		return TRUE;
+	if (g_strcmp0(config->tls_cert, file_settings->tls_cert) == 0 &&
+	    g_strcmp0(config->tls_key, file_settings->tls_key) == 0) {
+		g_propagate_error(error, g_steal_pointer(&local_error));
+		return FALSE;
 	}
-	daemon->tls = op_tls_server_context_new(config->tls_cert, config->tls_key, error);
-	return daemon->tls != NULL;
+	g_warning("using the TLS certificate of the config file, because the stored one "
+		  "failed: %s",
+		  local_error->message);
+	g_free(config->tls_cert);
+	g_free(config->tls_key);
+	config->tls_cert = g_strdup(file_settings->tls_cert);
+	config->tls_key = g_strdup(file_settings->tls_key);
+	if (!ensure_self_signed(config, error))
+		return FALSE;
+	daemon->context.tls = op_tls_server_context_new(config->tls_cert, config->tls_key, error);
+	return daemon->context.tls != NULL;
 }
 
 static void
@@ -132,10 +197,9 @@ setup_privileged(OpDaemon *daemon, GError **error)
 		return FALSE;
 	if (switching && !op_privileges_chown(config->state_dir, config->user, error))
 		return FALSE;
-	if (!setup_tls(daemon, error))
+	if (!apply_stored_settings(daemon, error) || !setup_tls(daemon, error))
 		return FALSE;
 	daemon->context.config = config;
-	daemon->context.tls = daemon->tls;
 	daemon->context.trusted_networks = op_policy_parse_networks(config->trusted_networks,
 								    error);
 	if (daemon->context.trusted_networks == NULL)
@@ -177,6 +241,8 @@ setup(OpDaemon *daemon, GError **error)
 	daemon->queue = op_queue_new(config, daemon->store, daemon->resolver, &daemon->self);
 	daemon->admin.config = config;
 	daemon->admin.store = daemon->store;
+	daemon->admin.smtp_context = &daemon->context;
+	daemon->admin.queue = daemon->queue;
 	return TRUE;
 }
 
@@ -243,6 +309,33 @@ stop_cb(gpointer user_data)
 }
 
 static void
+reload_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+	OpDaemon *daemon = task_data;
+	g_autoptr(GError) error = NULL;
+
+	sd_notify(0, "RELOADING=1");
+	if (!op_admin_reload(&daemon->admin, &error))
+		g_warning("reloading on SIGHUP failed: %s", error->message);
+	sd_notify(0, "READY=1");
+	g_task_return_boolean(task, TRUE);
+}
+
+/* SIGHUP does what the Reload method does. The work runs in a thread
+ * because it reads the store and the certificate files, and the thread
+ * hands the new values back to the main loop. */
+static gboolean
+reload_cb(gpointer user_data)
+{
+	g_autoptr(GTask) task = g_task_new(NULL, NULL, NULL, NULL);
+
+	g_message("reloading the settings on SIGHUP");
+	g_task_set_task_data(task, user_data, NULL);
+	g_task_run_in_thread(task, reload_thread);
+	return G_SOURCE_CONTINUE;
+}
+
+static void
 teardown(OpDaemon *daemon)
 {
 	g_clear_pointer(&daemon->dbus, op_dbus_service_free);
@@ -253,8 +346,9 @@ teardown(OpDaemon *daemon)
 	g_clear_pointer(&daemon->context.trusted_networks, g_ptr_array_unref);
 	g_clear_pointer(&daemon->resolver, op_resolver_free);
 	g_clear_pointer(&daemon->signer, op_dkim_signer_free);
-	g_clear_pointer(&daemon->tls, SSL_CTX_free);
+	g_clear_pointer(&daemon->context.tls, SSL_CTX_free);
 	g_clear_pointer(&daemon->store, op_store_free);
+	g_clear_pointer(&daemon->admin.file_settings, op_settings_free);
 	g_clear_pointer(&daemon->loop, g_main_loop_unref);
 }
 
@@ -284,6 +378,7 @@ main(int argc, char **argv)
 					  G_CALLBACK(ready_cb), G_CALLBACK(lost_cb), &daemon);
 	g_unix_signal_add(SIGTERM, stop_cb, &daemon);
 	g_unix_signal_add(SIGINT, stop_cb, &daemon);
+	g_unix_signal_add(SIGHUP, reload_cb, &daemon);
 	g_main_loop_run(daemon.loop);
 	teardown(&daemon);
 	return daemon.exit_status;

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Checks every argument before changing anything, so a refused call leaves
- * no trace: a domain's key file is removed again when the store refuses the
- * domain, and an account is stored only with a valid address and password.
+ * The domain and account half of the admin engine. It checks every argument
+ * before changing anything, so a rejected call leaves no trace. A domain's
+ * key file is removed again when the store rejects the domain, an account is
+ * stored only with a valid address and password, and domain settings are
+ * stored together or not at all.
  */
 #define G_LOG_DOMAIN "outpost-admin"
 
@@ -19,6 +21,8 @@
 
 #define OP_MAX_DOMAIN_LENGTH 253
 #define OP_MAX_ADDRESS_LENGTH 254
+/* A bracketed IPv6 address or a host name, a colon and a port. */
+#define OP_MAX_SMARTHOST_LENGTH (OP_MAX_DOMAIN_LENGTH + 8)
 
 static gboolean
 is_valid_label(const char *label, gsize len)
@@ -32,38 +36,75 @@ is_valid_label(const char *label, gsize len)
 	return TRUE;
 }
 
+/* Returns the lower-case A-label form of a host name with at least
+ * min_labels labels, or NULL when name is not a valid host name. */
+static char *
+dup_ascii_host_name(const char *name, guint min_labels)
+{
+	g_autofree char *ascii = NULL;
+	g_auto(GStrv) labels = NULL;
+
+	if (!g_utf8_validate(name, -1, NULL) || strlen(name) > OP_MAX_DOMAIN_LENGTH)
+		return NULL;
+	ascii = g_hostname_to_ascii(name);
+	if (ascii == NULL || strlen(ascii) > OP_MAX_DOMAIN_LENGTH)
+		return NULL;
+	labels = g_strsplit(ascii, ".", -1);
+	if (g_strv_length(labels) < min_labels)
+		return NULL;
+	for (guint i = 0; labels[i] != NULL; i++) {
+		if (!is_valid_label(labels[i], strlen(labels[i])))
+			return NULL;
+	}
+	return g_ascii_strdown(ascii, -1);
+}
+
 /* Returns the domain in lower-case A-label form, or an error saying why it
  * cannot be a mail domain. */
 char *
 op_admin_normalize_domain(const char *domain, GError **error)
 {
-	g_autofree char *ascii = NULL;
-	g_auto(GStrv) labels = NULL;
+	char *ascii;
 
 	if (domain == NULL || *domain == '\0') {
 		g_set_error(error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT,
 			    "the domain name is empty: give a name such as example.org");
 		return NULL;
 	}
-	if (!g_utf8_validate(domain, -1, NULL) || strlen(domain) > OP_MAX_DOMAIN_LENGTH)
-		goto invalid;
-	ascii = g_hostname_to_ascii(domain);
-	if (ascii == NULL || strlen(ascii) > OP_MAX_DOMAIN_LENGTH)
-		goto invalid;
-	labels = g_strsplit(ascii, ".", -1);
-	if (g_strv_length(labels) < 2)
-		goto invalid;
-	for (guint i = 0; labels[i] != NULL; i++) {
-		if (!is_valid_label(labels[i], strlen(labels[i])))
-			goto invalid;
-	}
-	return g_ascii_strdown(ascii, -1);
+	ascii = dup_ascii_host_name(domain, 2);
+	if (ascii == NULL)
+		g_set_error(error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT,
+			    "invalid domain name: expected labels of letters, digits and hyphens "
+			    "separated by dots, such as example.org");
+	return ascii;
+}
 
-invalid:
-	g_set_error(error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT,
-		    "invalid domain name: expected labels of letters, digits and hyphens "
-		    "separated by dots, such as example.org");
-	return NULL;
+/* Returns the address with its domain in lower-case A-label form, the form
+ * the store keeps, or an error when it is no valid address. The domain need
+ * not be managed. */
+char *
+op_admin_normalize_address(const char *address, GError **error)
+{
+	g_autofree char *local_part = NULL;
+	g_autofree char *domain = NULL;
+	g_autofree char *ascii = NULL;
+
+	if (address == NULL || *address == '\0') {
+		g_set_error(error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT,
+			    "the address is empty: give an address such as anna@example.org");
+		return NULL;
+	}
+	if (strlen(address) <= OP_MAX_ADDRESS_LENGTH && g_utf8_validate(address, -1, NULL) &&
+	    op_address_parse_mailbox(address, &local_part, &domain, NULL))
+		ascii = dup_ascii_host_name(domain, 2);
+	if (ascii == NULL) {
+		g_set_error(error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT,
+			    "invalid address: expected name@domain of at most %d characters, "
+			    "such as anna@example.org",
+			    OP_MAX_ADDRESS_LENGTH);
+		return NULL;
+	}
+	return g_strdup_printf("%s@%s", local_part, ascii);
 }
 
 static char *
@@ -160,31 +201,25 @@ op_admin_get_dns_records(OpAdmin *admin, const char *domain, GError **error)
 				     txt, NULL);
 }
 
-/* Splits and checks an account address; returns its managed domain and
- * sets *normalized to the address with that domain's A-label form. */
+/* Checks an address for an account or an alias: returns its managed domain
+ * and sets *normalized to the address in the store's form. */
 static char *
 check_address(OpAdmin *admin, const char *address, char **normalized, GError **error)
 {
-	g_autofree char *local_part = NULL;
-	g_autofree char *domain = NULL;
-	g_autofree char *ascii = NULL;
+	g_autofree char *ascii = op_admin_normalize_address(address, error);
 	g_autoptr(OpStoreDomain) stored = NULL;
+	const char *domain;
 
-	if (address == NULL || *address == '\0' || strlen(address) > OP_MAX_ADDRESS_LENGTH ||
-	    !g_utf8_validate(address, -1, NULL) ||
-	    !op_address_parse_mailbox(address, &local_part, &domain, NULL)) {
-		g_set_error(error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT,
-			    "invalid address: expected name@domain, such as anna@example.org");
+	if (ascii == NULL)
 		return NULL;
-	}
-	ascii = op_admin_normalize_domain(domain, NULL);
-	stored = ascii ? op_store_get_domain(admin->store, ascii, NULL) : NULL;
+	domain = strrchr(ascii, '@') + 1;
+	stored = op_store_get_domain(admin->store, domain, NULL);
 	if (stored == NULL) {
 		g_set_error(error, OP_ERROR, OP_ERROR_NOT_FOUND,
 			    "the domain %s is not managed: add it first", domain);
 		return NULL;
 	}
-	*normalized = g_strdup_printf("%s@%s", local_part, stored->name);
+	*normalized = g_steal_pointer(&ascii);
 	return g_strdup(stored->name);
 }
 
@@ -211,18 +246,26 @@ op_admin_add_account(OpAdmin *admin, const char *address, const char *password, 
 gboolean
 op_admin_remove_account(OpAdmin *admin, const char *address, GError **error)
 {
-	if (!op_store_remove_account(admin->store, address, error))
+	g_autofree char *normalized = op_admin_normalize_address(address, error);
+
+	if (normalized == NULL)
 		return FALSE;
-	g_message("account %s removed", address);
+	if (!op_store_remove_account(admin->store, normalized, error))
+		return FALSE;
+	g_message("account %s removed", normalized);
 	return TRUE;
 }
 
 gboolean
 op_admin_set_password(OpAdmin *admin, const char *address, const char *password, GError **error)
 {
-	g_autoptr(OpStoreAccount) account = op_store_get_account(admin->store, address, error);
+	g_autofree char *normalized = op_admin_normalize_address(address, error);
+	g_autoptr(OpStoreAccount) account = NULL;
 	g_autofree char *hash = NULL;
 
+	if (normalized == NULL)
+		return FALSE;
+	account = op_store_get_account(admin->store, normalized, error);
 	if (account == NULL)
 		return FALSE;
 	if (!op_password_check_policy(password, error))
@@ -230,8 +273,263 @@ op_admin_set_password(OpAdmin *admin, const char *address, const char *password,
 	hash = op_password_hash(password, error);
 	if (hash == NULL)
 		return FALSE;
-	if (!op_store_set_password_hash(admin->store, address, hash, error))
+	if (!op_store_set_password_hash(admin->store, normalized, hash, error))
 		return FALSE;
-	g_message("password of account %s changed", address);
+	g_message("password of account %s changed", normalized);
+	return TRUE;
+}
+
+/* ---- Domain settings ---------------------------------------------------- */
+
+/* Returns the smarthost as "host:port" with the host name in lower-case
+ * A-label form and an IPv6 address in brackets, or "" for none. */
+char *
+op_admin_normalize_smarthost(const char *smarthost, GError **error)
+{
+	g_autofree char *host = NULL;
+	g_autofree char *name = NULL;
+	guint port = 0;
+
+	if (smarthost == NULL || *smarthost == '\0')
+		return g_strdup("");
+	if (strlen(smarthost) <= OP_MAX_SMARTHOST_LENGTH &&
+	    op_parse_host_port(smarthost, 0, &host, &port, NULL) && port != 0) {
+		if (g_hostname_is_ip_address(host))
+			return g_strdup_printf(strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port);
+		/* A relay on the local network may have a single-label name. */
+		name = dup_ascii_host_name(host, 1);
+		if (name != NULL)
+			return g_strdup_printf("%s:%u", name, port);
+	}
+	g_set_error(error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT,
+		    "invalid smarthost: expected HOST:PORT with a host name or IP address and a "
+		    "port from 1 to 65535, such as smtp.example.net:587, or \"\" for none");
+	return NULL;
+}
+
+OpStoreDomain *
+op_admin_get_domain(OpAdmin *admin, const char *domain, guint *queued, GError **error)
+{
+	g_autofree char *name = op_admin_normalize_domain(domain, error);
+	g_autoptr(OpStoreDomain) stored = NULL;
+
+	if (name == NULL)
+		return NULL;
+	stored = op_store_get_domain(admin->store, name, error);
+	if (stored == NULL)
+		return NULL;
+	if (!op_store_count_queued_from_domain(admin->store, name, queued, error))
+		return NULL;
+	return g_steal_pointer(&stored);
+}
+
+/* Returns a key from a caller for an error message: escaped and shortened,
+ * so a hostile key cannot add lines to the log or fill it. */
+static char *
+dup_printable_key(const char *key)
+{
+	g_autofree char *head = g_strndup(key, 64);
+	g_autofree char *escaped = g_strescape(head, NULL);
+
+	return g_strdup_printf("\"%s\"%s", escaped, strlen(key) > 64 ? "..." : "");
+}
+
+static gboolean
+check_setting_type(const char *key, GVariant *value, const GVariantType *type,
+		   gboolean already_seen, GError **error)
+{
+	if (already_seen) {
+		g_set_error(error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT,
+			    "the domain setting %s is given twice: give each setting once", key);
+		return FALSE;
+	}
+	if (!g_variant_is_of_type(value, type)) {
+		g_set_error(error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT,
+			    "the domain setting %s must have the type %.*s, not %s", key,
+			    (int)g_variant_type_get_string_length(type),
+			    g_variant_type_peek_string(type), g_variant_get_type_string(value));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* Reads one entry of SetDomainSettings into settings. A smarthost is
+ * normalized into *smarthost, which settings then borrows. */
+static gboolean
+read_domain_setting(const char *key, GVariant *value, OpStoreDomainSettings *settings,
+		    char **smarthost, GError **error)
+{
+	g_autofree char *printable = NULL;
+
+	if (strcmp(key, "enabled") == 0) {
+		if (!check_setting_type(key, value, G_VARIANT_TYPE_BOOLEAN, settings->has_enabled,
+					error))
+			return FALSE;
+		settings->has_enabled = TRUE;
+		settings->enabled = g_variant_get_boolean(value);
+	} else if (strcmp(key, "hourly-limit") == 0) {
+		if (!check_setting_type(key, value, G_VARIANT_TYPE_UINT32,
+					settings->has_hourly_limit, error))
+			return FALSE;
+		settings->has_hourly_limit = TRUE;
+		settings->hourly_limit = g_variant_get_uint32(value);
+	} else if (strcmp(key, "smarthost") == 0) {
+		if (!check_setting_type(key, value, G_VARIANT_TYPE_STRING,
+					settings->has_smarthost, error))
+			return FALSE;
+		*smarthost = op_admin_normalize_smarthost(g_variant_get_string(value, NULL),
+							  error);
+		if (*smarthost == NULL)
+			return FALSE;
+		settings->has_smarthost = TRUE;
+		settings->smarthost = *smarthost;
+	} else {
+		printable = dup_printable_key(key);
+		g_set_error(error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT,
+			    "unknown domain setting %s: use enabled, hourly-limit or smarthost",
+			    printable);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* Returns the changes as " key=value" pairs for the log. */
+static char *
+describe_changes(const OpStoreDomainSettings *changes)
+{
+	GString *text = g_string_new(NULL);
+
+	if (changes->has_enabled)
+		g_string_append_printf(text, " enabled=%s", changes->enabled ? "yes" : "no");
+	if (changes->has_hourly_limit)
+		g_string_append_printf(text, " hourly-limit=%u", changes->hourly_limit);
+	if (changes->has_smarthost)
+		g_string_append_printf(text, " smarthost=%s",
+				       *changes->smarthost ? changes->smarthost : "none");
+	if (text->len == 0)
+		g_string_append(text, " nothing");
+	return g_string_free(text, FALSE);
+}
+
+/* Checks every entry before storing any, and stores them in one statement,
+ * so an invalid entry changes nothing. */
+gboolean
+op_admin_set_domain_settings(OpAdmin *admin, const char *domain, GVariant *settings,
+			     GError **error)
+{
+	g_autofree char *name = op_admin_normalize_domain(domain, error);
+	g_autofree char *smarthost = NULL;
+	g_autofree char *description = NULL;
+	OpStoreDomainSettings changes = {0};
+	GVariantIter iter;
+	const char *key;
+	GVariant *value;
+
+	if (name == NULL)
+		return FALSE;
+	g_variant_iter_init(&iter, settings);
+	while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
+		gboolean ok = read_domain_setting(key, value, &changes, &smarthost, error);
+
+		g_variant_unref(value);
+		if (!ok)
+			return FALSE;
+	}
+	if (!op_store_set_domain_settings(admin->store, name, &changes, error))
+		return FALSE;
+	description = describe_changes(&changes);
+	g_message("domain %s changed:%s", name, description);
+	return TRUE;
+}
+
+/* ---- Account state and aliases ------------------------------------------ */
+
+GPtrArray *
+op_admin_list_accounts(OpAdmin *admin, const char *filter, guint offset, guint limit,
+		       GError **error)
+{
+	/* A longer filter can match no address, so it is a mistake. */
+	if (strlen(filter) > OP_MAX_ADDRESS_LENGTH) {
+		g_set_error(error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT,
+			    "the filter is longer than an address can be (%d characters): give "
+			    "part of an address",
+			    OP_MAX_ADDRESS_LENGTH);
+		return NULL;
+	}
+	return op_store_list_accounts(admin->store, filter, offset, limit, error);
+}
+
+gboolean
+op_admin_set_account_enabled(OpAdmin *admin, const char *address, gboolean enabled,
+			     GError **error)
+{
+	g_autofree char *normalized = op_admin_normalize_address(address, error);
+
+	if (normalized == NULL)
+		return FALSE;
+	if (!op_store_set_account_enabled(admin->store, normalized, enabled, error))
+		return FALSE;
+	g_message("account %s %s", normalized, enabled ? "enabled" : "disabled");
+	return TRUE;
+}
+
+gboolean
+op_admin_set_account_hourly_limit(OpAdmin *admin, const char *address, guint limit,
+				  GError **error)
+{
+	g_autofree char *normalized = op_admin_normalize_address(address, error);
+
+	if (normalized == NULL)
+		return FALSE;
+	if (!op_store_set_account_hourly_limit(admin->store, normalized, limit, error))
+		return FALSE;
+	g_message("hourly limit of account %s set to %u", normalized, limit);
+	return TRUE;
+}
+
+char **
+op_admin_list_aliases(OpAdmin *admin, const char *address, GError **error)
+{
+	g_autofree char *normalized = op_admin_normalize_address(address, error);
+
+	if (normalized == NULL)
+		return NULL;
+	return op_store_dup_aliases(admin->store, normalized, error);
+}
+
+/* The store rejects an alias that is an account or another account's alias,
+ * under its write lock, so no account can be added between check and insert. */
+gboolean
+op_admin_add_alias(OpAdmin *admin, const char *address, const char *alias, GError **error)
+{
+	g_autofree char *account = op_admin_normalize_address(address, error);
+	g_autofree char *normalized = NULL;
+	g_autofree char *domain = NULL;
+
+	if (account == NULL)
+		return FALSE;
+	domain = check_address(admin, alias, &normalized, error);
+	if (domain == NULL)
+		return FALSE;
+	if (!op_store_add_alias(admin->store, account, normalized, error))
+		return FALSE;
+	g_message("alias %s added to account %s", normalized, account);
+	return TRUE;
+}
+
+gboolean
+op_admin_remove_alias(OpAdmin *admin, const char *address, const char *alias, GError **error)
+{
+	g_autofree char *account = op_admin_normalize_address(address, error);
+	g_autofree char *normalized = NULL;
+
+	if (account == NULL)
+		return FALSE;
+	normalized = op_admin_normalize_address(alias, error);
+	if (normalized == NULL)
+		return FALSE;
+	if (!op_store_remove_alias(admin->store, account, normalized, error))
+		return FALSE;
+	g_message("alias %s removed from account %s", normalized, account);
 	return TRUE;
 }

@@ -7,6 +7,9 @@
 #pragma once
 
 #include "op-config.h"
+#include "op-settings.h"
+#include "queue/op-queue.h"
+#include "smtp/op-smtp-server.h"
 #include "store/op-store.h"
 
 G_BEGIN_DECLS
@@ -14,6 +17,13 @@ G_BEGIN_DECLS
 typedef struct {
 	OpConfig *config;
 	OpStore *store;
+
+	/* Settings and delivery log (settings area, op-admin-settings.c) */
+	OpSettings *file_settings;   /* the config file and flags, before stored settings */
+	OpSmtpContext *smtp_context; /* whose TLS context Reload replaces; NULL without SMTP */
+
+	/* Queue administration (queue area, op-admin-queue.c) */
+	OpQueue *queue; /* woken after a retry, release or bounce; NULL in tests */
 } OpAdmin;
 
 gboolean op_admin_add_domain(OpAdmin *admin, const char *domain, GError **error);
@@ -27,5 +37,63 @@ gboolean op_admin_remove_account(OpAdmin *admin, const char *address, GError **e
 gboolean op_admin_set_password(OpAdmin *admin, const char *address, const char *password,
 			       GError **error);
 char *op_admin_normalize_domain(const char *domain, GError **error);
+
+/* Domain settings, account state and aliases (domains area, op-admin.c) */
+char *op_admin_normalize_address(const char *address, GError **error);
+char *op_admin_normalize_smarthost(const char *smarthost, GError **error);
+OpStoreDomain *op_admin_get_domain(OpAdmin *admin, const char *domain, guint *queued,
+				   GError **error);
+GPtrArray *op_admin_list_accounts(OpAdmin *admin, const char *filter, guint offset, guint limit,
+				  GError **error);
+gboolean op_admin_set_domain_settings(OpAdmin *admin, const char *domain, GVariant *settings,
+				      GError **error);
+gboolean op_admin_set_account_enabled(OpAdmin *admin, const char *address, gboolean enabled,
+				      GError **error);
+gboolean op_admin_set_account_hourly_limit(OpAdmin *admin, const char *address, guint limit,
+					   GError **error);
+char **op_admin_list_aliases(OpAdmin *admin, const char *address, GError **error);
+gboolean op_admin_add_alias(OpAdmin *admin, const char *address, const char *alias,
+			    GError **error);
+gboolean op_admin_remove_alias(OpAdmin *admin, const char *address, const char *alias,
+			       GError **error);
+
+/* Settings and delivery log (settings area, op-admin-settings.c) */
+GPtrArray *op_admin_search_events(OpAdmin *admin, const OpStoreEventFilter *filter,
+				  guint offset, guint limit, GError **error);
+OpSettings *op_admin_dup_settings(OpAdmin *admin, GError **error);
+gboolean op_admin_set_settings(OpAdmin *admin, GHashTable *changes, GError **error);
+gboolean op_admin_reload(OpAdmin *admin, GError **error);
+
+/* Queue administration (queue area, op-admin-queue.c) */
+
+/* The ListQueue filter; NULL strings and unset ages match every message. */
+typedef struct {
+	const char *sender;    /* substring of the sender, case-insensitive */
+	const char *recipient; /* substring of a recipient, case-insensitive */
+	const char *domain;    /* a recipient domain */
+	const char *state;     /* "queued", "deferred" or "held" */
+	gboolean has_min_age;
+	gint64 min_age; /* seconds since the message arrived */
+	gboolean has_max_age;
+	gint64 max_age;
+} OpAdminQueueFilter;
+
+GPtrArray *op_admin_list_queue(OpAdmin *admin, const OpAdminQueueFilter *filter,
+			       const char *sort, gboolean descending, guint offset, guint limit,
+			       GError **error);
+OpStoreQueueEntry *op_admin_get_message(OpAdmin *admin, const char *id, GBytes **headers,
+					GError **error);
+gboolean op_admin_retry_messages(OpAdmin *admin, const char *const *ids, guint *count,
+				 GError **error);
+gboolean op_admin_hold_messages(OpAdmin *admin, const char *const *ids, guint *count,
+				GError **error);
+gboolean op_admin_release_messages(OpAdmin *admin, const char *const *ids, guint *count,
+				   GError **error);
+gboolean op_admin_delete_messages(OpAdmin *admin, const char *const *ids, guint *count,
+				  GError **error);
+gboolean op_admin_bounce_messages(OpAdmin *admin, const char *const *ids, guint *count,
+				  GError **error);
+gboolean op_admin_get_queue_totals(OpAdmin *admin, OpStoreQueueTotals *totals, GError **error);
+GArray *op_admin_get_statistics(OpAdmin *admin, guint hours, GError **error);
 
 G_END_DECLS

@@ -9,6 +9,7 @@
 #include "op-error.h"
 
 #include <json-glib/json-glib.h>
+#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 #include <termios.h>
@@ -53,6 +54,27 @@ op_ctl_expect_args(char **args, guint count, const char *usage, GError **error)
 	return TRUE;
 }
 
+/* Reads one line of standard input into buffer without its line ending.
+ * Returns FALSE when the line holds a NUL octet or is not valid UTF-8. */
+static gboolean
+read_line(char *buffer, gsize size)
+{
+	gsize len = 0;
+	gboolean valid = TRUE;
+	int c;
+
+	while ((c = getchar()) != EOF && c != '\n') {
+		if (c == '\0')
+			valid = FALSE;
+		if (len + 1 < size)
+			buffer[len++] = (char)c;
+	}
+	if (len > 0 && buffer[len - 1] == '\r')
+		len--;
+	buffer[len] = '\0';
+	return valid && g_utf8_validate(buffer, (gssize)len, NULL);
+}
+
 /* Reads a password from standard input (one line) or from the terminal
  * without echo, asking twice. */
 char *
@@ -63,6 +85,7 @@ op_ctl_read_password(OpCtl *ctl, GError **error)
 	struct termios saved;
 	struct termios quiet;
 	gboolean tty = !ctl->password_stdin && isatty(STDIN_FILENO);
+	gboolean valid;
 
 	if (!ctl->password_stdin && !tty) {
 		g_set_error(error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT,
@@ -76,17 +99,20 @@ op_ctl_read_password(OpCtl *ctl, GError **error)
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
 		g_printerr("Password: ");
 	}
-	if (fgets(buffer, sizeof buffer, stdin) == NULL)
-		buffer[0] = '\0';
+	valid = read_line(buffer, sizeof buffer);
 	if (tty) {
 		g_printerr("\nRepeat the password: ");
-		if (fgets(again, sizeof again, stdin) == NULL)
-			again[0] = '\0';
+		read_line(again, sizeof again);
 		g_printerr("\n");
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
 	}
-	buffer[strcspn(buffer, "\r\n")] = '\0';
-	again[strcspn(again, "\r\n")] = '\0';
+	if (!valid) {
+		explicit_bzero(buffer, sizeof buffer);
+		explicit_bzero(again, sizeof again);
+		g_set_error(error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT,
+			    "the password contains a NUL character or is not valid UTF-8");
+		return NULL;
+	}
 	if (tty && strcmp(buffer, again) != 0) {
 		explicit_bzero(buffer, sizeof buffer);
 		explicit_bzero(again, sizeof again);
@@ -110,7 +136,8 @@ dup_command_summary(void)
 
 	for (guint t = 0; t < G_N_ELEMENTS(op_ctl_tables); t++) {
 		for (const OpCtlCommand *command = op_ctl_tables[t]; command->noun; command++) {
-			const char *colon = strchr(command->help, ':');
+			/* ": " ends the arguments, which may contain a colon (HOST:PORT). */
+			const char *colon = strstr(command->help, ": ");
 
 			g_string_append_printf(text, "  %s %s %.*s\n      %s\n", command->noun,
 					       command->verb, (int)(colon - command->help),
@@ -127,11 +154,20 @@ run(OpCtl *ctl, int argc, char **argv, GError **error)
 
 	for (guint t = 0; t < G_N_ELEMENTS(op_ctl_tables) && found == NULL; t++) {
 		for (const OpCtlCommand *command = op_ctl_tables[t]; command->noun; command++) {
-			if (argc >= 3 && strcmp(argv[1], command->noun) == 0 &&
-			    strcmp(argv[2], command->verb) == 0) {
+			/* A command with an empty verb is one word, such as "reload". */
+			if (argc >= 2 && strcmp(argv[1], command->noun) == 0 &&
+			    (*command->verb == '\0' ||
+			     (argc >= 3 && strcmp(argv[2], command->verb) == 0))) {
 				found = command;
 				break;
 			}
+		}
+	}
+	for (int i = 1; i < argc; i++) {
+		if (!g_utf8_validate(argv[i], -1, NULL)) {
+			g_set_error(error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT,
+				    "argument %d is not valid UTF-8", i);
+			return FALSE;
 		}
 	}
 	if (found != NULL) {
@@ -144,7 +180,7 @@ run(OpCtl *ctl, int argc, char **argv, GError **error)
 			return FALSE;
 		/* Adding a domain generates an RSA key: allow for a slow machine. */
 		g_dbus_proxy_set_default_timeout(G_DBUS_PROXY(ctl->proxy), 120000);
-		return found->func(ctl, argv + 3, error);
+		return found->func(ctl, argv + (*found->verb == '\0' ? 2 : 3), error);
 	}
 	g_set_error(error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT,
 		    "unknown command: run outpostctl --help for the list");
@@ -180,14 +216,25 @@ main(int argc, char **argv)
 		 "Only list events from this time on (Unix time or YYYY-MM-DD[THH:MM])", "TIME"},
 		{"until", 0, 0, G_OPTION_ARG_STRING, &ctl.until,
 		 "Only list events before this time (Unix time or YYYY-MM-DD[THH:MM])", "TIME"},
+		{"id", 0, 0, G_OPTION_ARG_STRING, &ctl.id, "Only list events of this queue id",
+		 "QUEUE-ID"},
 		{"sort", 0, 0, G_OPTION_ARG_STRING, &ctl.sort,
 		 "Sort the queue by created, size, sender, attempts or next-attempt", "KEY"},
 		{"descending", 0, 0, G_OPTION_ARG_NONE, &ctl.descending, "Reverse the sort order",
 		 NULL},
+		{"enabled", 0, 0, G_OPTION_ARG_STRING, &ctl.enabled,
+		 "With domain set: yes accepts the domain's mail, no refuses it", "yes|no"},
+		{"hourly-limit", 0, 0, G_OPTION_ARG_STRING, &ctl.hourly_limit,
+		 "With domain set: messages per hour the domain may send, 0 for no limit", "N"},
+		{"smarthost", 0, 0, G_OPTION_ARG_STRING, &ctl.smarthost,
+		 "With domain set: relay the domain's mail through HOST:PORT, \"\" to deliver by MX",
+		 "HOST:PORT"},
 		{NULL}};
 	g_autoptr(GOptionContext) context = g_option_context_new("NOUN VERB [ARGUMENT]");
 	int status = 0;
 
+	/* Non-ASCII domain names print in the user's locale. */
+	setlocale(LC_ALL, "");
 	g_option_context_add_main_entries(context, entries, NULL);
 	g_option_context_set_description(context, summary);
 	if (!g_option_context_parse(context, &argc, &argv, &error)) {
@@ -209,6 +256,10 @@ main(int argc, char **argv)
 	g_free(ctl.state);
 	g_free(ctl.since);
 	g_free(ctl.until);
+	g_free(ctl.id);
 	g_free(ctl.sort);
+	g_free(ctl.enabled);
+	g_free(ctl.hourly_limit);
+	g_free(ctl.smarthost);
 	return status;
 }

@@ -28,6 +28,10 @@ typedef struct {
 	char *domain;
 	char *since;
 	char *until;
+	char *id;	    /* log search: a queue id */
+	char *enabled;	    /* domain set: "yes" or "no" */
+	char *hourly_limit; /* domain set: messages per hour, 0 for no limit */
+	char *smarthost;    /* domain set: "HOST:PORT", "" for delivery by MX */
 	OpDbusOutpost1Manager *proxy;
 } OpCtl;
 

@@ -41,12 +41,19 @@ struct _OpDbusService {
 	GCallback ready_cb;
 	GCallback lost_cb;
 	gpointer user_data;
+	struct _OpEventRelay *events; /* who receives EventAdded (op-dbus-settings.c) */
 };
 
 /* Tables of each area, ended by an entry whose name is NULL. */
 extern const OpDbusMethod op_dbus_domain_methods[];
 extern const OpDbusMethod op_dbus_queue_methods[];
 extern const OpDbusMethod op_dbus_settings_methods[];
+
+/* EventAdded (op-dbus-settings.c): start once the connection is set, stop
+ * before it is dropped. The signal goes to each client that called
+ * SearchEvents, while it stays on the bus. */
+void op_dbus_events_start(OpDbusService *service);
+void op_dbus_events_stop(OpDbusService *service);
 
 gboolean op_dbus_check_page(guint limit, GError **error);
 void op_dbus_add_entry(GVariantBuilder *builder, const char *key, GVariant *value);

@@ -103,7 +103,8 @@ audit(OpCall *call)
 		first = g_variant_get_child_value(call->parameters, 0);
 	if (first != NULL && g_variant_is_of_type(first, G_VARIANT_TYPE_STRING)) {
 		/* Escaped and cut, so a caller cannot forge or flood log lines. */
-		g_autofree char *cut = g_utf8_substring(g_variant_get_string(first, NULL), 0, 80);
+		const char *text = g_variant_get_string(first, NULL);
+		g_autofree char *cut = g_utf8_substring(text, 0, MIN(g_utf8_strlen(text, -1), 80));
 
 		shown = g_strescape(cut, NULL);
 	}

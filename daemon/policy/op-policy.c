@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Relay and sender-ownership rules. An account owns exactly its own
- * address; the domain part compares case-insensitively (RFC 5321 §2.4) and
- * so does the local part, since no two accounts may differ only in case.
+ * Relay and sender-ownership rules, as pure functions without store or I/O.
+ * An account owns exactly its own address and its aliases. The domain part
+ * compares case-insensitively (RFC 5321 §2.4), and so does the local part,
+ * because no two accounts or aliases may differ only in case.
  */
 #include "policy/op-policy.h"
 
 #include "op-error.h"
+
+#include <string.h>
 
 GPtrArray *
 op_policy_parse_networks(char **cidrs, GError **error)
@@ -39,15 +42,53 @@ op_policy_is_trusted(GPtrArray *networks, GInetAddress *address)
 	return FALSE;
 }
 
-gboolean
-op_policy_account_owns(const char *account, const char *address)
+static gboolean
+is_same_address(const char *folded_address, const char *candidate)
 {
-	g_autofree char *folded_account = NULL;
+	g_autofree char *folded = g_utf8_casefold(candidate, -1);
+
+	return strcmp(folded, folded_address) == 0;
+}
+
+gboolean
+op_policy_account_owns(const char *account, const char *const *aliases, const char *address)
+{
 	g_autofree char *folded_address = NULL;
 
 	if (account == NULL || address == NULL || *address == '\0')
 		return FALSE;
-	folded_account = g_utf8_casefold(account, -1);
 	folded_address = g_utf8_casefold(address, -1);
-	return g_strcmp0(folded_account, folded_address) == 0;
+	if (is_same_address(folded_address, account))
+		return TRUE;
+	for (guint i = 0; aliases != NULL && aliases[i] != NULL; i++) {
+		if (is_same_address(folded_address, aliases[i]))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+char *
+op_policy_dup_ascii_address(const char *address)
+{
+	const char *at = strrchr(address, '@');
+	g_autofree char *ascii = NULL;
+	g_autofree char *lower = NULL;
+
+	if (at == NULL)
+		return g_strdup(address);
+	ascii = g_hostname_to_ascii(at + 1);
+	if (ascii == NULL)
+		return NULL;
+	lower = g_ascii_strdown(ascii, -1);
+	return g_strdup_printf("%.*s@%s", (int)(at - address), address, lower);
+}
+
+char *
+op_policy_dup_limit_rejection(guint limit, guint count, const char *holder)
+{
+	if (limit == 0 || count < limit)
+		return NULL;
+	return g_strdup_printf("451 4.7.1 Hourly sending limit of %u messages reached for %s: "
+			       "try again later",
+			       limit, holder);
 }

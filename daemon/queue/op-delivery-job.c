@@ -11,6 +11,7 @@
 #include "delivery/op-bounce.h"
 #include "delivery/op-smtp-client.h"
 #include "op-error.h"
+#include "queue/op-notice.h"
 
 /* Seconds to wait for a connection and for each reply. RFC 5321 §4.5.3.2
  * suggests several minutes per stage: a server slower than this is retried. */
@@ -117,7 +118,6 @@ queue_notice(OpDeliveryJob *job, OpJobMessage *message, GBytes *original, GPtrAr
 {
 	const OpDeliveryEnv *env = job->env;
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GBytes) report = NULL;
 	OpBounceInfo info = {
 		.reporting_mta = env->config->hostname,
 		.queue_id = message->message_id,
@@ -129,19 +129,11 @@ queue_notice(OpDeliveryJob *job, OpJobMessage *message, GBytes *original, GPtrAr
 	};
 	OpStoreMessage notice = {0};
 
-	report = op_bounce_build(&info, &error);
-	if (report == NULL) {
+	if (!op_notice_prepare(&info, &notice, &error)) {
 		g_warning("%s: building the delivery status notification failed: %s",
 			  message->message_id, error->message);
 		return;
 	}
-	notice.id = op_store_new_queue_id();
-	notice.sender = g_strdup("");
-	notice.recipients = g_ptr_array_new_with_free_func(g_free);
-	g_ptr_array_add(notice.recipients, g_strdup(message->sender));
-	notice.body = g_steal_pointer(&report);
-	notice.created = g_get_real_time() / G_USEC_PER_SEC;
-	notice.is_bounce = TRUE;
 	if (!op_store_enqueue(env->store, &notice, &error))
 		g_warning("%s: queueing the delivery status notification failed: %s",
 			  message->message_id, error->message);

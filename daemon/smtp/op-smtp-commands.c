@@ -11,9 +11,11 @@
 #include "auth/op-password.h"
 #include "op-error.h"
 #include "policy/op-policy.h"
+#include "policy/op-sender-policy.h"
 #include "smtp/op-address.h"
 #include "smtp/op-sasl.h"
 #include "smtp/op-smtp-command.h"
+#include "smtp/op-smtp-rejections.h"
 #include "smtp/op-submission.h"
 
 #include <string.h>
@@ -70,11 +72,32 @@ proceed_ehlo(OpSmtpSession *session, const char *args, gboolean esmtp)
 	op_smtp_session_reply(session, "250 CHUNKING");
 }
 
+/* RFC 5321 §4.1.1.1 asks for a domain or an address literal. Underscores
+ * are allowed because many Windows host names carry them; anything else
+ * outside letters, digits, dots and hyphens could forge a trace header. */
+static gboolean
+is_valid_helo(const char *name)
+{
+	gsize len = strlen(name);
+
+	if (name[0] == '[')
+		return len > 2 && name[len - 1] == ']' &&
+		       strspn(name + 1, "0123456789abcdefABCDEF.:IPv6") == len - 2;
+	return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") ==
+	       len;
+}
+
 static void
 handle_helo(OpSmtpSession *session, const char *args, gboolean esmtp)
 {
 	if (*args == '\0' || strchr(args, ' ') != NULL) {
 		op_smtp_session_reply(session, "501 5.5.4 Syntax: %s hostname",
+				      esmtp ? "EHLO" : "HELO");
+		return;
+	}
+	if (!is_valid_helo(args)) {
+		op_smtp_session_reply(session, "501 5.5.4 Invalid %s argument: give this host's "
+					       "domain name or an address literal",
 				      esmtp ? "EHLO" : "HELO");
 		return;
 	}
@@ -141,6 +164,25 @@ auth_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *canc
 	g_task_return_boolean(task, ok && account != NULL && account->enabled);
 }
 
+/* Replies 535 to a failed login, or closes the session after too many.
+ * Returns FALSE when the session is closing. */
+static gboolean
+count_auth_failure(OpSmtpSession *session)
+{
+	session->state = OP_SMTP_STATE_COMMAND;
+	g_clear_pointer(&session->login_user, g_free);
+	if (++session->auth_failures >= OP_SMTP_MAX_AUTH_FAILURES) {
+		op_smtp_session_record_rejection(session, NULL, NULL,
+						 "421 4.7.0 Too many failed authentication "
+						 "attempts");
+		op_smtp_session_shutdown(session, "421 4.7.0 Too many failed authentication "
+						  "attempts, closing");
+		return FALSE;
+	}
+	op_smtp_session_reply(session, "535 5.7.8 Authentication credentials invalid");
+	return TRUE;
+}
+
 static void
 auth_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -157,16 +199,11 @@ auth_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 			       session->account);
 		op_smtp_session_reply(session, "235 2.7.0 Authentication successful");
 	} else {
-		session->auth_failures++;
 		op_session_log(session, G_LOG_LEVEL_MESSAGE,
 			       "authentication failed for %s from %s (failure %u)", job->address,
-			       session->remote, session->auth_failures);
-		if (session->auth_failures >= OP_SMTP_MAX_AUTH_FAILURES) {
-			op_smtp_session_shutdown(session, "421 4.7.0 Too many failed "
-							  "authentication attempts, closing");
+			       session->remote, session->auth_failures + 1);
+		if (!count_auth_failure(session))
 			return;
-		}
-		op_smtp_session_reply(session, "535 5.7.8 Authentication credentials invalid");
 	}
 	op_smtp_session_process(session);
 	op_smtp_session_flush(session);
@@ -210,8 +247,7 @@ proceed_auth_plain(OpSmtpSession *session, const char *response)
 		return;
 	}
 	if (!op_sasl_parse_plain(decoded, &credentials, &error)) {
-		session->auth_failures++;
-		auth_fail(session, "535 5.7.8 Authentication credentials invalid");
+		count_auth_failure(session);
 		return;
 	}
 	start_auth_check(session, credentials.authcid, g_steal_pointer(&credentials.password));
@@ -331,6 +367,8 @@ check_mail_params(OpSmtpSession *session, const OpSmtpPath *path)
 				return FALSE;
 			}
 			if (size > max_size) {
+				op_smtp_session_record_rejection(session, path->mailbox, NULL,
+								 "552 5.3.4 Declared SIZE over the limit");
 				op_smtp_session_reply(session,
 						      "552 5.3.4 Message size exceeds the limit of "
 						      "%" G_GUINT64_FORMAT " octets",
@@ -371,10 +409,51 @@ dup_ascii_mailbox(const OpSmtpPath *path)
 	return g_strdup_printf("%s@%s", path->local_part, path->domain_ascii);
 }
 
+/* Applies the sender rules before the transaction starts: the account is
+ * still enabled, owns the sender, the sender's domain is enabled, and no
+ * hourly limit is reached. The worker checks again at the end of data. The
+ * store reads run on the main loop, which is acceptable because they are
+ * indexed single-row reads and counts over one hour of events. */
+static gboolean
+check_sender(OpSmtpSession *session, const char *sender)
+{
+	g_autoptr(OpSenderPolicy) policy = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *rejection = NULL;
+	gboolean limited = FALSE;
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+
+	policy = op_sender_policy_new(session->context->store, session->account, &error);
+	if (policy == NULL)
+		goto failed;
+	rejection = op_sender_policy_check_account(policy);
+	if (rejection == NULL &&
+	    !op_sender_policy_check_address(policy, sender, "Sender address", &rejection, &error))
+		goto failed;
+	if (rejection == NULL &&
+	    !op_sender_policy_check_limits(policy, sender, now, &limited, &rejection, &error))
+		goto failed;
+	if (rejection == NULL)
+		return TRUE;
+	op_session_log(session, G_LOG_LEVEL_MESSAGE, "rejected sender <%s> account=%s: %s", sender,
+		       session->account ? session->account : "-", rejection);
+	op_smtp_session_record_rejection(session, sender, NULL, rejection);
+	op_smtp_session_reply(session, "%s", rejection);
+	return FALSE;
+
+failed:
+	op_session_log(session, G_LOG_LEVEL_WARNING, "checking sender <%s> failed: %s", sender,
+		       error->message);
+	op_smtp_session_reply(session, "451 4.3.0 Local error while checking the sender: try "
+				       "again later");
+	return FALSE;
+}
+
 static gboolean
 check_mail(OpSmtpSession *session, const char *args, OpSmtpPath *path)
 {
 	g_autoptr(GError) error = NULL;
+	g_autofree char *sender = NULL;
 
 	if (session->helo == NULL) {
 		op_smtp_session_reply(session, "503 5.5.1 Send EHLO first");
@@ -395,22 +474,12 @@ check_mail(OpSmtpSession *session, const char *args, OpSmtpPath *path)
 		op_smtp_session_reply(session, "553 5.6.7 Non-ASCII address without SMTPUTF8");
 		return FALSE;
 	}
-	/* The null sender is for notifications such as read receipts and
-	 * belongs to nobody, so it needs no ownership (RFC 5321 §4.5.5). */
-	if (session->account != NULL && *path->mailbox != '\0') {
-		g_autofree char *sender = dup_ascii_mailbox(path);
-
-		if (!op_policy_account_owns(session->account, sender)) {
-			op_session_log(session, G_LOG_LEVEL_MESSAGE,
-				       "rejected sender <%s>: not owned by account=%s", sender,
-				       session->account);
-			op_smtp_session_reply(session,
-					      "553 5.7.1 Sender address <%s> is not owned by %s",
-					      sender, session->account);
-			return FALSE;
-		}
-	}
-	return TRUE;
+	/* A client that is neither authenticated nor trusted may relay nowhere
+	 * and RCPT rejects it, so its sender needs no store reads. */
+	if (session->account == NULL && !session->trusted)
+		return TRUE;
+	sender = dup_ascii_mailbox(path);
+	return check_sender(session, sender);
 }
 
 static void
@@ -446,10 +515,27 @@ check_rcpt(OpSmtpSession *session, const char *args, OpSmtpPath *path)
 				      param->keyword);
 		return FALSE;
 	}
+	/* This server delivers nothing locally, so a bare <postmaster> has no
+	 * mailbox here, and an address literal would let a user aim the
+	 * server at any IP address: both are refused before queueing. */
+	if (*path->domain == '\0') {
+		op_smtp_session_reply(session, "550 5.1.3 <%s>: a recipient needs a domain, such "
+					       "as postmaster@example.org",
+				      path->mailbox);
+		return FALSE;
+	}
+	if (path->domain[0] == '[') {
+		op_smtp_session_reply(session, "550 5.1.2 <%s>: address literals are not accepted "
+					       "as recipients: use a domain name",
+				      path->mailbox);
+		return FALSE;
+	}
 	if (session->account == NULL && !session->trusted) {
 		op_session_log(session, G_LOG_LEVEL_MESSAGE,
 			       "relay denied to <%s> from %s: not authenticated", path->mailbox,
 			       session->remote);
+		op_smtp_session_record_rejection(session, session->sender, path->mailbox,
+						 "554 5.7.1 Relay access denied");
 		op_smtp_session_reply(session, "554 5.7.1 <%s>: Relay access denied: "
 					       "authenticate first",
 				      path->mailbox);
@@ -530,6 +616,17 @@ dup_bdat_refusal(OpSmtpSession *session, guint64 size)
 	return NULL;
 }
 
+/* Reads the decimal chunk size at the start of malformed BDAT arguments,
+ * such as "4 LASTX", so the chunk can still be skipped. */
+static gboolean
+parse_leading_size(const char *args, guint64 *size)
+{
+	gsize digits = strspn(args, "0123456789");
+	g_autofree char *number = g_strndup(args, digits);
+
+	return digits > 0 && g_ascii_string_to_unsigned(number, 10, 0, G_MAXUINT64, size, NULL);
+}
+
 static void
 handle_bdat(OpSmtpSession *session, const char *args)
 {
@@ -537,15 +634,25 @@ handle_bdat(OpSmtpSession *session, const char *args)
 	guint64 size = 0;
 	gboolean last = FALSE;
 
-	if (!op_smtp_parse_bdat_args(args, &size, &last, &error)) {
-		op_smtp_session_reply(session, "501 5.5.4 Syntax: BDAT size [LAST]: %s",
-				      error->message);
-		return;
-	}
 	/* RFC 3030 §2: the chunk's octets follow the command whatever the reply,
 	 * so a refused chunk is read and dropped to keep the stream in step. */
-	session->bdat_refusal = dup_bdat_refusal(session, size);
+	if (!op_smtp_parse_bdat_args(args, &size, &last, &error)) {
+		g_autofree char *refusal = g_strdup_printf("501 5.5.4 Syntax: BDAT size [LAST]: %s",
+							   error->message);
+
+		/* Without a size nothing can be skipped, so the reply comes at once. */
+		if (!parse_leading_size(args, &size)) {
+			op_smtp_session_reply(session, "%s", refusal);
+			return;
+		}
+		session->bdat_refusal = g_steal_pointer(&refusal);
+		last = FALSE;
+	} else {
+		session->bdat_refusal = dup_bdat_refusal(session, size);
+	}
 	session->bdat_failed = session->bdat_refusal != NULL;
+	if (session->bdat_failed && session->recipients->len > 0)
+		op_smtp_session_record_rejection(session, session->sender, NULL, session->bdat_refusal);
 	if (!session->bdat_failed && session->body == NULL)
 		session->body = g_byte_array_new();
 	session->bdat_used = TRUE;
@@ -682,9 +789,15 @@ op_smtp_session_finish_message(OpSmtpSession *session)
 	else
 		fault = op_data_scanner_get_fault(&session->scanner);
 	refusal = describe_fault(session, fault, buffer, sizeof buffer);
+	/* 8bit data excludes NUL (RFC 6152, RFC 2045 §2.8), and a next hop that
+	 * strips it could see an end of data where this server saw none. */
+	if (refusal == NULL && memchr(session->body->data, '\0', session->body->len) != NULL)
+		refusal = "550 5.6.0 Message refused: it contains a NUL octet, which mail must "
+			  "not carry";
 	if (refusal != NULL) {
 		op_session_log(session, G_LOG_LEVEL_MESSAGE, "message refused from %s: %s",
 			       session->remote, refusal);
+		op_smtp_session_record_rejection(session, session->sender, NULL, refusal);
 		op_smtp_session_reply(session, "%s", refusal);
 		op_smtp_session_reset_transaction(session);
 		return;

@@ -2,8 +2,9 @@
  *
  * Turns a received message into a queued one, in a worker thread: checks the
  * From: header against the account (RFC 6409 §8 lets a submission server
- * enforce this), adds the trace and missing headers, signs with the From
- * domain's DKIM key and commits the message before the 250 reply.
+ * enforce this) and the hourly sending limits, adds the trace and missing
+ * headers, signs with the From domain's DKIM key and commits the message
+ * before the 250 reply.
  */
 #define G_LOG_DOMAIN "outpost-smtp"
 
@@ -12,6 +13,7 @@
 #include "dkim/op-dkim.h"
 #include "op-error.h"
 #include "policy/op-policy.h"
+#include "policy/op-sender-policy.h"
 #include "smtp/op-address.h"
 #include "smtp/op-message.h"
 
@@ -43,15 +45,50 @@ format_date(GDateTime *time)
 	return g_date_time_format(time, "%a, %d %b %Y %H:%M:%S %z");
 }
 
-/* Checks the From: header and returns the domain to sign for, or NULL after
- * setting submission->reply. */
+static void
+set_local_failure(OpSubmission *submission, const char *what, const GError *error)
+{
+	g_warning("%s %s failed: %s", submission->session_id, what, error->message);
+	submission->reply = g_strdup_printf("451 4.3.0 Local error while %s: try again later",
+					    what);
+}
+
+/* Applies the sender rules again, because the account, its aliases or the
+ * domain may have changed since MAIL FROM: the account, the envelope sender
+ * and every From: address. Returns FALSE after setting submission->reply. */
+static gboolean
+check_sender_addresses(OpSubmission *submission, OpSenderPolicy *policy, GPtrArray *addresses)
+{
+	g_autoptr(GError) error = NULL;
+	char *rejection = op_sender_policy_check_account(policy);
+
+	if (rejection == NULL && !op_sender_policy_check_address(policy, submission->sender,
+							       "Sender address", &rejection, &error)) {
+		set_local_failure(submission, "checking the sender", error);
+		return FALSE;
+	}
+	for (guint i = 0; rejection == NULL && i < addresses->len; i++) {
+		const char *address = g_ptr_array_index(addresses, i);
+
+		if (!op_sender_policy_check_address(policy, address, "From: address", &rejection,
+						    &error)) {
+			set_local_failure(submission, "checking the sender", error);
+			return FALSE;
+		}
+	}
+	submission->reply = rejection;
+	return rejection == NULL;
+}
+
+/* Checks the From: header and returns the domain to sign for, in A-label
+ * form, or NULL after setting submission->reply. */
 static char *
-check_from_header(OpSubmission *submission, GPtrArray *headers)
+check_from_header(OpSubmission *submission, OpSenderPolicy *policy, GPtrArray *headers)
 {
 	g_autoptr(GPtrArray) addresses = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GError) error = NULL;
+	g_autofree char *first = NULL;
 	const char *from = op_message_find_header(headers, "From");
-	const char *first;
 
 	if (from == NULL) {
 		submission->reply = g_strdup("550 5.6.0 Message refused: it has no From: header");
@@ -68,18 +105,38 @@ check_from_header(OpSubmission *submission, GPtrArray *headers)
 						    error->message);
 		return NULL;
 	}
-	for (guint i = 0; submission->account != NULL && i < addresses->len; i++) {
-		const char *address = g_ptr_array_index(addresses, i);
+	if (!check_sender_addresses(submission, policy, addresses))
+		return NULL;
+	/* The store keeps domains in A-label form. A domain that has none is
+	 * not managed and gets no signature. */
+	first = op_policy_dup_ascii_address(g_ptr_array_index(addresses, 0));
+	if (first == NULL || strrchr(first, '@') == NULL)
+		return g_strdup("");
+	return g_strdup(strrchr(first, '@') + 1);
+}
 
-		if (!op_policy_account_owns(submission->account, address)) {
-			submission->reply = g_strdup_printf("553 5.7.1 From: address <%s> is not "
-							    "owned by %s",
-							    address, submission->account);
-			return NULL;
-		}
+/* Sets *limited when the account or the sender's domain has an hourly
+ * limit. Returns FALSE after setting submission->reply. */
+static gboolean
+check_limits(OpSubmission *submission, OpSenderPolicy *policy, gboolean *limited)
+{
+	g_autoptr(GError) error = NULL;
+	char *rejection = NULL;
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+
+	if (!op_sender_policy_check_limits(policy, submission->sender, now, limited, &rejection,
+					   &error)) {
+		set_local_failure(submission, "checking the sending limits", error);
+		return FALSE;
 	}
-	first = g_ptr_array_index(addresses, 0);
-	return g_strdup(strrchr(first, '@') ? strrchr(first, '@') + 1 : "");
+	if (rejection != NULL) {
+		g_message("%s rejected from=<%s> account=%s: %s", submission->session_id,
+			  submission->sender, submission->account ? submission->account : "-",
+			  rejection);
+		submission->reply = rejection;
+		return FALSE;
+	}
+	return TRUE;
 }
 
 static void
@@ -165,16 +222,95 @@ enqueue(OpSubmission *submission, GBytes *message, GError **error)
 	return op_store_enqueue(submission->context->store, &stored, error);
 }
 
+/* Adds the trace headers and the DKIM signature, or returns NULL after
+ * setting submission->reply. */
+static GBytes *
+build_message(OpSubmission *submission, GPtrArray *headers, const char *sign_domain)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GString) prefix = g_string_new(NULL);
+	g_autoptr(GBytes) unsigned_message = NULL;
+	g_autoptr(GByteArray) final = g_byte_array_new();
+	g_autofree char *signature = NULL;
+
+	append_trace_headers(submission, headers, prefix);
+	g_byte_array_append(final, (const guint8 *)prefix->str, (guint)prefix->len);
+	g_byte_array_append(final, submission->body->data, submission->body->len);
+	unsigned_message = g_bytes_new(final->data, final->len);
+
+	signature = sign_message(submission, sign_domain, unsigned_message, &error);
+	if (signature == NULL) {
+		g_warning("%s DKIM signing for %s failed: %s", submission->session_id,
+			  sign_domain, error->message);
+		submission->reply = g_strdup("451 4.3.0 Local error while signing the message: "
+					     "try again later");
+		return NULL;
+	}
+	g_byte_array_prepend(final, (const guint8 *)signature, (guint)strlen(signature));
+	return g_byte_array_free_to_bytes(g_steal_pointer(&final));
+}
+
+/* Records the accepted event with the account, which the account's hourly
+ * limit counts. The message is queued already, so a failure here is logged
+ * and the client still gets its 250. */
+static void
+record_accepted(OpSubmission *submission, OpSenderPolicy *policy)
+{
+	g_autoptr(GError) error = NULL;
+	const char *account = policy->stored ? policy->stored->address : submission->account;
+
+	if (!op_store_add_event_full(submission->context->store, OP_EVENT_ACCEPTED,
+				     submission->queue_id, submission->sender, NULL, NULL, NULL,
+				     account, &error))
+		g_warning("%s %s: recording the accepted event failed: %s",
+			  submission->session_id, submission->queue_id, error->message);
+}
+
+/* Serializes the final limit check, the enqueue and the event of messages
+ * under an hourly limit, so two sessions that end at once cannot both take
+ * the last message of the hour. Senders without a limit never wait for it. */
+static GMutex op_limit_lock;
+
+/* Queues the message and sets the 250 reply, or returns FALSE after setting
+ * another reply. */
+static gboolean
+accept_message(OpSubmission *submission, OpSenderPolicy *policy, GBytes *message,
+	       gboolean limited)
+{
+	g_autoptr(GMutexLocker) locker = NULL;
+	g_autoptr(GError) error = NULL;
+
+	if (limited) {
+		locker = g_mutex_locker_new(&op_limit_lock);
+		if (!check_limits(submission, policy, &limited))
+			return FALSE;
+	}
+	if (!enqueue(submission, message, &error)) {
+		g_warning("%s queueing failed: %s", submission->session_id, error->message);
+		set_queue_failure(submission, error);
+		return FALSE;
+	}
+	record_accepted(submission, policy);
+	g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "OP_SESSION", submission->session_id,
+			 "OP_QUEUE_ID", submission->queue_id, "OP_ACCOUNT",
+			 submission->account ? submission->account : "", "MESSAGE",
+			 "%s %s: accepted from=<%s> size=%zu nrcpt=%u account=%s",
+			 submission->session_id, submission->queue_id, submission->sender,
+			 g_bytes_get_size(message), submission->recipients->len,
+			 submission->account ? submission->account : "-");
+	submission->reply = g_strdup_printf("250 2.0.0 Ok: queued as %s", submission->queue_id);
+	return TRUE;
+}
+
 void
 op_submission_run(OpSubmission *submission)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) headers = NULL;
-	g_autoptr(GString) prefix = g_string_new(NULL);
+	g_autoptr(OpSenderPolicy) policy = NULL;
 	g_autoptr(GBytes) message = NULL;
-	g_autoptr(GByteArray) final = g_byte_array_new();
 	g_autofree char *sign_domain = NULL;
-	g_autofree char *signature = NULL;
+	gboolean limited = FALSE;
 	gsize body_offset = 0;
 
 	headers = op_message_parse_headers(submission->body->data, submission->body->len,
@@ -184,43 +320,20 @@ op_submission_run(OpSubmission *submission)
 						    error->message);
 		return;
 	}
-	sign_domain = check_from_header(submission, headers);
+	policy = op_sender_policy_new(submission->context->store, submission->account, &error);
+	if (policy == NULL) {
+		set_local_failure(submission, "checking the sender", error);
+		return;
+	}
+	sign_domain = check_from_header(submission, policy, headers);
 	if (sign_domain == NULL)
+		return;
+	if (!check_limits(submission, policy, &limited))
 		return;
 
 	submission->queue_id = op_store_new_queue_id();
-	append_trace_headers(submission, headers, prefix);
-	g_byte_array_append(final, (const guint8 *)prefix->str, (guint)prefix->len);
-	g_byte_array_append(final, submission->body->data, submission->body->len);
-	message = g_bytes_new(final->data, final->len);
-
-	signature = sign_message(submission, sign_domain, message, &error);
-	if (signature == NULL) {
-		g_warning("%s DKIM signing for %s failed: %s", submission->session_id,
-			  sign_domain, error->message);
-		submission->reply = g_strdup("451 4.3.0 Local error while signing the message: "
-					     "try again later");
+	message = build_message(submission, headers, sign_domain);
+	/* Only a queued message keeps its id: the session wakes the queue for it. */
+	if (message == NULL || !accept_message(submission, policy, message, limited))
 		g_clear_pointer(&submission->queue_id, g_free);
-		return;
-	}
-	g_byte_array_prepend(final, (const guint8 *)signature, (guint)strlen(signature));
-	g_clear_pointer(&message, g_bytes_unref);
-	message = g_byte_array_free_to_bytes(g_steal_pointer(&final));
-
-	if (!enqueue(submission, message, &error)) {
-		g_warning("%s queueing failed: %s", submission->session_id, error->message);
-		set_queue_failure(submission, error);
-		g_clear_pointer(&submission->queue_id, g_free);
-		return;
-	}
-	op_store_add_event(submission->context->store, OP_EVENT_ACCEPTED, submission->queue_id,
-			   submission->sender, NULL, NULL, NULL, NULL);
-	g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "OP_SESSION", submission->session_id,
-			 "OP_QUEUE_ID", submission->queue_id, "OP_ACCOUNT",
-			 submission->account ? submission->account : "", "MESSAGE",
-			 "%s %s: accepted from=<%s> size=%zu nrcpt=%u account=%s",
-			 submission->session_id, submission->queue_id, submission->sender,
-			 g_bytes_get_size(message), submission->recipients->len,
-			 submission->account ? submission->account : "-");
-	submission->reply = g_strdup_printf("250 2.0.0 Ok: queued as %s", submission->queue_id);
 }

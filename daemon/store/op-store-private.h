@@ -14,6 +14,10 @@ struct _OpStore {
 	sqlite3 *write_db;
 	GMutex read_lock;
 	GMutex write_lock;
+	/* Called after each committed event, under write_lock (op-store-events.c). */
+	OpStoreEventHook event_hook;
+	gpointer event_hook_data;
+	GDestroyNotify event_hook_destroy;
 };
 
 gboolean op_store_set_sqlite_error(sqlite3 *db, int rc, const char *what, GError **error);

@@ -198,6 +198,8 @@ op_store_open(const char *path, GError **error)
 		return NULL;
 	if (!migrate(store->write_db, error))
 		return NULL;
+	if (!op_store_create_queue_indexes(store, error))
+		return NULL;
 	store->read_db = open_connection(path, error);
 	if (store->read_db == NULL)
 		return NULL;

@@ -24,15 +24,29 @@ typedef struct {
 	gboolean enabled;
 	gint64 created;
 	guint accounts;
+	guint hourly_limit; /* messages per hour from the domain, 0 for no limit */
+	char *smarthost;    /* "host:port" to relay through, "" to deliver by MX */
 } OpStoreDomain;
 
 typedef struct {
 	char *address;
 	char *domain;
 	char *password_hash;
-	gboolean enabled;
+	gboolean enabled;   /* the account and its domain are both enabled */
 	gint64 created;
+	guint hourly_limit; /* messages per hour, 0 for no limit */
+	char **aliases;     /* filled by op_store_list_accounts only, else NULL */
 } OpStoreAccount;
+
+/* The domain settings to change: a field is changed only when its has_ flag is set. */
+typedef struct {
+	gboolean has_enabled;
+	gboolean enabled;
+	gboolean has_hourly_limit;
+	guint hourly_limit;
+	gboolean has_smarthost;
+	const char *smarthost;
+} OpStoreDomainSettings;
 
 /* A message ready to enter the queue. */
 typedef struct {
@@ -58,17 +72,22 @@ typedef struct {
 	gboolean is_bounce;
 } OpStoreRecipient;
 
-/* One row of ListQueue. */
+/* One row of ListQueue. The message-wide values summarize its recipients:
+ * held if any is held, else deferred once any was tried; the most attempts,
+ * the earliest next attempt of those not held and the reply of the recipient
+ * tried most. */
 typedef struct {
 	char *id;
 	char *sender;
-	GPtrArray *recipients;
+	char *account;	      /* the authenticated account, or NULL */
+	GPtrArray *recipients; /* char *, "local@domain" */
 	guint64 size;
 	gint64 created;
-	char *state;
+	char *state;	      /* "queued", "deferred" or "held" */
 	guint attempts;
 	gint64 next_attempt;
 	char *last_reply;
+	GPtrArray *recipient_states; /* OpStoreRecipientState *, as in recipients */
 } OpStoreQueueEntry;
 
 typedef enum {
@@ -79,6 +98,7 @@ typedef enum {
 	OP_EVENT_EXPIRED,
 	OP_EVENT_DELAY_WARNED,
 	OP_EVENT_REJECTED,
+	OP_EVENT_DELETED, /* removed from the queue by an administrator, without a bounce */
 } OpEventType;
 
 OpStore *op_store_open(const char *path, GError **error);
@@ -104,6 +124,25 @@ GPtrArray *op_store_list_accounts(OpStore *store, const char *filter, guint offs
 				  guint limit, GError **error);
 void op_store_account_free(OpStoreAccount *account);
 
+/* Domain settings, account state, aliases and hourly sending limits (domains area) */
+gboolean op_store_set_domain_settings(OpStore *store, const char *name,
+				      const OpStoreDomainSettings *settings, GError **error);
+gboolean op_store_count_queued_from_domain(OpStore *store, const char *name, guint *count,
+					   GError **error);
+gboolean op_store_set_account_enabled(OpStore *store, const char *address, gboolean enabled,
+				      GError **error);
+gboolean op_store_set_account_hourly_limit(OpStore *store, const char *address, guint limit,
+					   GError **error);
+char **op_store_dup_aliases(OpStore *store, const char *address, GError **error);
+gboolean op_store_add_alias(OpStore *store, const char *address, const char *alias,
+			    GError **error);
+gboolean op_store_remove_alias(OpStore *store, const char *address, const char *alias,
+			       GError **error);
+gboolean op_store_count_accepted_for_account(OpStore *store, const char *account, gint64 since,
+					     guint *count, GError **error);
+gboolean op_store_count_accepted_from_domain(OpStore *store, const char *domain, gint64 since,
+					     guint *count, GError **error);
+
 /* Queue */
 char *op_store_new_queue_id(void);
 gboolean op_store_enqueue(OpStore *store, const OpStoreMessage *message, GError **error);
@@ -119,14 +158,137 @@ GPtrArray *op_store_list_queue(OpStore *store, guint offset, guint limit, GError
 void op_store_recipient_free(OpStoreRecipient *recipient);
 void op_store_queue_entry_free(OpStoreQueueEntry *entry);
 
-/* Delivery events */
+/* Queue administration: listing, inspecting and changing queued messages
+ * for the admin API (queue area) */
+typedef enum {
+	OP_QUEUE_STATE_ANY,
+	OP_QUEUE_STATE_QUEUED,	 /* not tried yet */
+	OP_QUEUE_STATE_DEFERRED, /* tried, waiting for the next attempt */
+	OP_QUEUE_STATE_HELD,	 /* kept back until released */
+} OpQueueState;
+
+typedef enum {
+	OP_QUEUE_SORT_CREATED,
+	OP_QUEUE_SORT_SIZE,
+	OP_QUEUE_SORT_SENDER,
+	OP_QUEUE_SORT_ATTEMPTS,
+	OP_QUEUE_SORT_NEXT_ATTEMPT,
+} OpQueueSort;
+
+/* One page of ListQueue. Each unset filter (NULL, OP_QUEUE_STATE_ANY,
+ * G_MININT64 or G_MAXINT64) matches every message. */
+typedef struct {
+	const char *sender;	    /* substring of the sender, ASCII lower case */
+	const char *recipient;	    /* substring of a recipient, ASCII lower case */
+	const char *domain;	    /* a recipient domain, A-label form */
+	const char *domain_unicode; /* the same domain as U-label, or NULL */
+	OpQueueState state;
+	gint64 created_min;	    /* Unix time */
+	gint64 created_max;
+	OpQueueSort sort;
+	gboolean descending;
+	guint offset;
+	guint limit;
+} OpStoreQueueQuery;
+
+typedef struct {
+	char *address;
+	OpQueueState state;
+	guint attempts;
+	gint64 next_attempt;
+	char *last_reply; /* NULL before the first attempt */
+} OpStoreRecipientState;
+
+typedef struct {
+	guint queued;
+	guint deferred;
+	guint held;
+	guint total;
+} OpStoreQueueTotals;
+
+/* Delivery events of one hour, for GetStatistics. */
+typedef struct {
+	gint64 hour; /* Unix time of the hour's start */
+	guint sent;
+	guint deferred;
+	guint bounced; /* bounced and expired */
+	guint rejected;
+} OpStoreHourCounts;
+
+gboolean op_store_create_queue_indexes(OpStore *store, GError **error);
+const char *op_queue_state_to_string(OpQueueState state);
+GPtrArray *op_store_query_queue(OpStore *store, const OpStoreQueueQuery *query, GError **error);
+OpStoreQueueEntry *op_store_get_queue_entry(OpStore *store, const char *id, GError **error);
+GBytes *op_store_load_header_section(OpStore *store, const char *id, gsize max_size,
+				     GError **error);
+gboolean op_store_retry_messages(OpStore *store, const char *const *ids, gint64 now,
+				 guint *count, GError **error);
+gboolean op_store_set_held(OpStore *store, const char *const *ids, gboolean held, guint *count,
+			   GError **error);
+gboolean op_store_delete_messages(OpStore *store, const char *const *ids, const char *reason,
+				  guint *count, GError **error);
+gboolean op_store_bounce_message(OpStore *store, const char *id, const OpStoreMessage *notice,
+				 const char *reason, gboolean *found, GError **error);
+gboolean op_store_get_queue_totals(OpStore *store, OpStoreQueueTotals *totals, GError **error);
+GArray *op_store_count_events_by_hour(OpStore *store, gint64 first_hour, guint hours,
+				      GError **error);
+void op_store_recipient_state_free(OpStoreRecipientState *state);
+
+/* Delivery events and settings (settings helper: op-store-events.c, op-store-settings.c) */
+
+/* One row of the delivery-event log. */
+typedef struct {
+	gint64 id;
+	gint64 time;	   /* Unix time */
+	OpEventType type;
+	char *queue_id;	   /* NULL for a rejection before queueing */
+	char *sender;
+	char *recipient;
+	char *mx;
+	char *reply;
+	char *account;	   /* the authenticated account, or NULL */
+} OpStoreEvent;
+
+/* A search of the event log; NULL strings and unset bounds match everything. */
+typedef struct {
+	const char *address;  /* substring of the sender or the recipient, any case */
+	const char *queue_id; /* exact queue id */
+	const char *domain;   /* recipient domain in A-label form */
+	int type;	      /* an OpEventType, or -1 for any */
+	gboolean has_since;
+	gint64 since;	      /* Unix time, inclusive */
+	gboolean has_until;
+	gint64 until;	      /* Unix time, exclusive */
+} OpStoreEventFilter;
+
+/* Called after each event is committed, under the store's write lock, so it
+ * must be quick and must not call the store. */
+typedef void (*OpStoreEventHook)(const OpStoreEvent *event, gpointer user_data);
+
+const char *op_event_type_to_string(OpEventType type);
+gboolean op_event_type_from_string(const char *name, OpEventType *type);
 gboolean op_store_add_event(OpStore *store, OpEventType type, const char *queue_id,
 			    const char *sender, const char *recipient, const char *mx,
 			    const char *reply, GError **error);
+gboolean op_store_add_event_full(OpStore *store, OpEventType type, const char *queue_id,
+				 const char *sender, const char *recipient, const char *mx,
+				 const char *reply, const char *account, GError **error);
+void op_store_set_event_hook(OpStore *store, OpStoreEventHook hook, gpointer user_data,
+			     GDestroyNotify destroy);
+GPtrArray *op_store_search_events(OpStore *store, const OpStoreEventFilter *filter,
+				  guint offset, guint limit, GError **error);
+void op_store_event_free(OpStoreEvent *event);
+
+/* Settings as key and text value; see op-settings.h for the keys. */
+GHashTable *op_store_dup_settings(OpStore *store, GError **error);
+gboolean op_store_set_settings(OpStore *store, GHashTable *values, GError **error);
+GHashTable *op_store_read_settings_file(const char *path, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OpStore, op_store_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OpStoreDomain, op_store_domain_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OpStoreAccount, op_store_account_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OpStoreRecipient, op_store_recipient_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OpStoreQueueEntry, op_store_queue_entry_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OpStoreEvent, op_store_event_free)
 
 G_END_DECLS

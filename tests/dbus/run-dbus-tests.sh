@@ -173,16 +173,17 @@ mount --bind "$scratch/actions" /usr/share/polkit-1/actions ||
 pids="$! $pids"
 wait_for_name org.freedesktop.PolicyKit1
 
-"$outpostd" --config /dev/null --state-dir "$scratch/state" --hostname mail.outpost.test \
-	--submission 127.0.0.1:0 --submissions 127.0.0.1:0 --resolver 127.0.0.1:9 \
-	--delivery-port 9 >"$scratch/outpostd.log" 2>&1 &
+"$outpostd" --config /dev/null --state-dir "$scratch/state" \
+	--hostname mail.outpost.test --submission 127.0.0.1:0 --submissions 127.0.0.1:0 \
+	--resolver 127.0.0.1:9 --delivery-port 9 >"$scratch/outpostd.log" 2>&1 &
 outpostd_pid=$!
 pids="$outpostd_pid $pids"
 wait_for_name "$bus_name"
 
 export PYTHONDONTWRITEBYTECODE=1
 rc=0
-/usr/bin/python3 "$here/test_authorization.py" --data "$data" "$@" || rc=$?
+/usr/bin/python3 "$here/test_authorization.py" --data "$data" \
+	--outpostctl "$(dirname "$outpostd")/outpostctl" "$@" || rc=$?
 
 if ! kill -0 "$outpostd_pid" 2>/dev/null; then
 	wait "$outpostd_pid" || echo "outpostd exited with status $? during the tests" >&2

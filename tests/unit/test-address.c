@@ -76,7 +76,9 @@ test_path_valid(void)
 		g_autoptr(GError) error = NULL;
 		gboolean ok;
 
-		g_test_message("args \"%s\"", test->args);
+		g_autofree char *shown = g_strescape(test->args, NULL);
+
+		g_test_message("args \"%s\"", shown);
 		ok = op_smtp_path_parse(test->args, test->keyword, &path, &error);
 		g_assert_no_error(error);
 		g_assert_true(ok);
@@ -293,7 +295,9 @@ test_path_param_cases(void)
 		g_autoptr(GError) error = NULL;
 		gboolean ok;
 
-		g_test_message("args \"%s\"", test->args);
+		g_autofree char *shown = g_strescape(test->args, NULL);
+
+		g_test_message("args \"%s\"", shown);
 		ok = op_smtp_path_parse(test->args, "FROM:", &path, &error);
 		g_assert_cmpint(ok, ==, test->ok);
 		if (!test->ok) {
@@ -334,7 +338,9 @@ test_parse_mailbox(void)
 		g_autoptr(GError) error = NULL;
 		gboolean ok;
 
-		g_test_message("text \"%s\"", test->text);
+		g_autofree char *shown = g_strescape(test->text, NULL);
+
+		g_test_message("text \"%s\"", shown);
 		ok = op_address_parse_mailbox(test->text, &local_part, &domain, &error);
 		if (test->local_part == NULL) {
 			g_assert_error(error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT);
@@ -408,7 +414,9 @@ test_parse_header(void)
 		g_autofree char *joined = NULL;
 		gboolean ok;
 
-		g_test_message("value \"%s\"", test->value);
+		g_autofree char *shown = g_strescape(test->value, NULL);
+
+		g_test_message("value \"%s\"", shown);
 		ok = op_address_parse_header(test->value, addresses, &error);
 		if (test->addresses == NULL) {
 			g_assert_error(error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT);

@@ -10,14 +10,14 @@ cd "$(dirname "$0")/.."
 build_packages=(
 	meson ninja-build pkg-config gcc libc6-dev libglib2.0-dev libglib2.0-bin libssl-dev
 	libsqlite3-dev libopendkim-dev libldns-dev libsoup-3.0-dev libpolkit-gobject-1-dev
-	libsystemd-dev libcrypt-dev openssl
+	libsystemd-dev libcrypt-dev libjson-glib-dev openssl
 )
 # swaks needs libnet-ssleay-perl for STARTTLS; it is only a recommendation of
 # the swaks package, so --no-install-recommends would leave it out.
 test_packages=(
 	dbus swaks libnet-ssleay-perl python3 python3-aiosmtpd python3-dkim python3-nacl
 	python3-dnspython knot knot-dnsutils iproute2 util-linux sqlite3 polkitd pkexec
-	libglib2.0-bin
+	libglib2.0-bin systemd
 )
 
 missing=()

@@ -206,6 +206,11 @@ setup_privileged(OpDaemon *daemon, GError **error)
 		return FALSE;
 	if (!start_listeners(daemon, error))
 		return FALSE;
+	/* TODO: serve autoconfig, autodiscover and MTA-STS on http_listen. */
+	if (config->http_listen != NULL && config->http_listen[0] != NULL)
+		g_warning("http_listen is set, but this version has no HTTP endpoint yet: "
+			  "nothing listens on %s",
+			  config->http_listen[0]);
 	if (switching)
 		return op_privileges_drop(config->user, error);
 	if (geteuid() == 0 && !config->session_bus)

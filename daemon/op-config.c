@@ -357,7 +357,8 @@ op_config_parse(OpConfig *config, int *argc, char ***argv, GError **error)
 		 "0.0.0.0:465)",
 		 "ADDR:PORT"},
 		{"http", 0, 0, G_OPTION_ARG_STRING_ARRAY, &flags.http,
-		 "Serve autoconfig and MTA-STS on ADDR:PORT; repeatable (default: off)",
+		 "Serve autoconfig and MTA-STS on ADDR:PORT; repeatable (default: off; not "
+		 "served by this version yet)",
 		 "ADDR:PORT"},
 		{"resolver", 0, 0, G_OPTION_ARG_STRING, &flags.resolver,
 		 "Send every DNS query to ADDR, port 53 unless given (default: first nameserver "

@@ -139,9 +139,23 @@ dup_command_summary(void)
 			/* ": " ends the arguments, which may contain a colon (HOST:PORT). */
 			const char *colon = strstr(command->help, ": ");
 
-			g_string_append_printf(text, "  %s %s %.*s\n      %s\n", command->noun,
-					       command->verb, (int)(colon - command->help),
-					       command->help, colon + 2);
+			g_autofree char *usage = g_strdup_printf(
+				"%s %s %.*s", command->noun, command->verb,
+				(int)(colon - command->help), command->help);
+			g_auto(GStrv) words = g_strsplit(usage, " ", -1);
+			g_autofree char *joined = NULL;
+			guint kept = 0;
+
+			/* An empty verb or argument list leaves no double or trailing space. */
+			for (guint i = 0; words[i] != NULL; i++) {
+				if (*words[i] != '\0')
+					words[kept++] = words[i];
+				else
+					g_free(words[i]);
+			}
+			words[kept] = NULL;
+			joined = g_strjoinv(" ", words);
+			g_string_append_printf(text, "  %s\n      %s\n", joined, colon + 2);
 		}
 	}
 	return g_string_free(text, FALSE);

@@ -7,12 +7,14 @@ test runner calls even when a test fails. Nothing here talks to an address
 outside 127.0.0.0/8, and DNS queries go only to the knot server.
 """
 
+import argparse
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import unittest
 
 import dns.message
 import dns.query
@@ -398,3 +400,48 @@ class Outpostd:
         except ValueError as error:
             raise AssertionError("outpostctl %s --json printed invalid JSON (%s): %r"
                                  % (" ".join(args), error, result.stdout)) from None
+
+
+def tail(text, count):
+    """Return the last count lines of text, saying how many were left out."""
+    lines = text.splitlines()
+    if len(lines) > count:
+        lines = ["[%d earlier lines are in the scratch folder]" % (len(lines) - count)] \
+            + lines[-count:]
+    return "\n".join(lines)
+
+
+def run_tests(module, description, example, make_environment, report=None):
+    """Parse the runner's arguments, set module.env and run module.TEST_CLASSES.
+
+    run-integration.sh passes --outpostd, --outpostctl and --scratch; test
+    names such as example select single tests. On failure, report(result)
+    prints what helps, by default the end of outpostd's log. Returns the
+    exit status.
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--outpostd", required=True)
+    parser.add_argument("--outpostctl", required=True)
+    parser.add_argument("--scratch", required=True, help="empty folder for state and logs")
+    parser.add_argument("tests", nargs="*", help="test names, e.g. " + example)
+    args = parser.parse_args()
+
+    module.env = make_environment(args.scratch, args.outpostd, args.outpostctl)
+    loader = unittest.TestLoader()
+    if args.tests:
+        suite = loader.loadTestsFromNames(args.tests, module)
+    else:
+        suite = unittest.TestSuite(loader.loadTestsFromTestCase(cls)
+                                   for cls in module.TEST_CLASSES)
+    try:
+        result = unittest.TextTestRunner(verbosity=2, stream=sys.stderr).run(suite)
+    finally:
+        stop_all()
+    if result.wasSuccessful():
+        return 0
+    if report is not None:
+        report(result)
+    else:
+        print("\n==== outpostd log (%s) ====" % module.env.daemon.log_path, file=sys.stderr)
+        print(tail(module.env.daemon.read_log(), 200), file=sys.stderr)
+    return 1

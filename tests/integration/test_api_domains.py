@@ -9,9 +9,7 @@ run-integration.sh runs this inside a private network namespace; run alone it
 would bind 127.0.0.1:5353 and ports 2525, 10587 and 10465 of the host.
 """
 
-import argparse
 import base64
-import json
 import os
 import smtplib
 import ssl
@@ -20,7 +18,6 @@ import sys
 import unittest
 
 import harness
-from harness import wait_for
 
 PASSWORD = "correct horse battery staple"
 RECIPIENT = "someone@accept.test"
@@ -739,39 +736,9 @@ TEST_CLASSES = [DomainApiTest, AccountApiTest, AliasApiTest, SenderOwnershipTest
                 DisabledDomainTest, HourlyLimitTest]
 
 
-def tail(text, count):
-    lines = text.splitlines()
-    if len(lines) > count:
-        lines = ["[%d earlier lines are in the scratch folder]" % (len(lines) - count)] \
-            + lines[-count:]
-    return "\n".join(lines)
-
-
 def main():
-    global env
-    parser = argparse.ArgumentParser(description="Outpost domain and account API tests")
-    parser.add_argument("--outpostd", required=True)
-    parser.add_argument("--outpostctl", required=True)
-    parser.add_argument("--scratch", required=True, help="empty folder for state and logs")
-    parser.add_argument("tests", nargs="*", help="test names, e.g. AliasApiTest.test_add_list_remove")
-    args = parser.parse_args()
-
-    env = Environment(args.scratch, args.outpostd, args.outpostctl)
-    loader = unittest.TestLoader()
-    if args.tests:
-        suite = loader.loadTestsFromNames(args.tests, sys.modules[__name__])
-    else:
-        suite = unittest.TestSuite(loader.loadTestsFromTestCase(cls) for cls in TEST_CLASSES)
-    try:
-        result = unittest.TextTestRunner(verbosity=2, stream=sys.stderr).run(suite)
-    finally:
-        harness.stop_all()
-    if not result.wasSuccessful():
-        print("\n==== outpostd log (%s) ====" % env.daemon.log_path, file=sys.stderr)
-        print(tail(env.daemon.read_log(), 200), file=sys.stderr)
-        return 1
-    return 0
-
+    return harness.run_tests(sys.modules[__name__], "Outpost domain and account API tests",
+                             "AliasApiTest.test_add_list_remove", Environment)
 
 if __name__ == "__main__":
     sys.exit(main())

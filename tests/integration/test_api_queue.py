@@ -13,10 +13,8 @@ run-integration.sh runs this inside a private network namespace; run alone it
 would bind 127.0.0.1:5353 and ports 2525, 10587 and 10465 of the host.
 """
 
-import argparse
 import email
 import email.policy
-import json
 import os
 import re
 import smtplib
@@ -615,30 +613,8 @@ TEST_CLASSES = [ListTest, HoldTest, RemoveTest, StatisticsTest, BadInputTest]
 
 
 def main():
-    global env
-    parser = argparse.ArgumentParser(description="Outpost queue admin API tests")
-    parser.add_argument("--outpostd", required=True)
-    parser.add_argument("--outpostctl", required=True)
-    parser.add_argument("--scratch", required=True, help="empty folder for state and logs")
-    parser.add_argument("tests", nargs="*", help="test names, e.g. HoldTest.test_totals")
-    args = parser.parse_args()
-
-    env = Environment(os.path.join(args.scratch, "queue"), args.outpostd, args.outpostctl)
-    loader = unittest.TestLoader()
-    if args.tests:
-        suite = loader.loadTestsFromNames(args.tests, sys.modules[__name__])
-    else:
-        suite = unittest.TestSuite(loader.loadTestsFromTestCase(cls) for cls in TEST_CLASSES)
-    try:
-        result = unittest.TextTestRunner(verbosity=2, stream=sys.stderr).run(suite)
-    finally:
-        env.stop()
-    if not result.wasSuccessful():
-        print("\n==== outpostd log (last 200 lines) ====", file=sys.stderr)
-        print("\n".join(env.daemon.read_log().splitlines()[-200:]), file=sys.stderr)
-        return 1
-    return 0
-
+    return harness.run_tests(sys.modules[__name__], "Outpost queue admin API tests",
+                             "HoldTest.test_totals", Environment)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -9,7 +9,6 @@ run-integration.sh runs this inside a private network namespace; run alone it
 would bind 127.0.0.1:5353 and ports 2525, 10587, 10588 and 10465 of the host.
 """
 
-import argparse
 import base64
 import json
 import os
@@ -675,29 +674,9 @@ def print_logs():
 
 
 def main():
-    global env
-    parser = argparse.ArgumentParser(description="Outpost delivery log and settings tests")
-    parser.add_argument("--outpostd", required=True)
-    parser.add_argument("--outpostctl", required=True)
-    parser.add_argument("--scratch", required=True, help="folder of its own for state and logs")
-    parser.add_argument("tests", nargs="*", help="test names, e.g. SettingsTest.test_round_trip")
-    args = parser.parse_args()
-
-    env = Environment(args.scratch, args.outpostd, args.outpostctl)
-    loader = unittest.TestLoader()
-    if args.tests:
-        suite = loader.loadTestsFromNames(args.tests, sys.modules[__name__])
-    else:
-        suite = unittest.TestSuite(loader.loadTestsFromTestCase(cls) for cls in TEST_CLASSES)
-    try:
-        result = unittest.TextTestRunner(verbosity=2, stream=sys.stderr).run(suite)
-    finally:
-        harness.stop_all()
-    if not result.wasSuccessful():
-        print_logs()
-        return 1
-    return 0
-
+    return harness.run_tests(sys.modules[__name__], "Outpost delivery log and settings tests",
+                             "SettingsTest.test_round_trip", Environment,
+                             lambda result: print_logs())
 
 if __name__ == "__main__":
     sys.exit(main())

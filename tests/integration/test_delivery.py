@@ -8,7 +8,6 @@ run-integration.sh runs this inside a private network namespace; run alone it
 would bind 127.0.0.1:5353 and ports 2525, 10587 and 10465 of the host.
 """
 
-import argparse
 import base64
 import difflib
 import email
@@ -942,14 +941,6 @@ TEST_CLASSES = [SubmissionTest, DkimTest, RetryTest, BounceTest, RefusalTest, Ad
                 ExpiryTest, CrashRecoveryTest]
 
 
-def tail(text, count):
-    lines = text.splitlines()
-    if len(lines) > count:
-        lines = ["[%d earlier lines are in the scratch folder]" % (len(lines) - count)] \
-            + lines[-count:]
-    return "\n".join(lines)
-
-
 def print_logs():
     """Print the ends of the server logs to stderr, outpostd's first and longest."""
     sections = [("outpostd", env.daemon.log_path, 300),
@@ -964,46 +955,29 @@ def print_logs():
         with open(path, "rb") as source:
             text = source.read().decode("utf-8", "replace")
         print("\n==== %s log (%s) ====" % (name, path), file=sys.stderr)
-        print(tail(text, count), file=sys.stderr)
+        print(harness.tail(text, count), file=sys.stderr)
 
 
 def print_failures(result):
     """Repeat each failure after the logs, where a truncated test log still shows it."""
     print("\n==== failed tests ====", file=sys.stderr)
     for test, trace in result.failures + result.errors:
-        print("%s\n%s" % (test, tail(trace.rstrip(), 12)), file=sys.stderr)
+        print("%s\n%s" % (test, harness.tail(trace.rstrip(), 12)), file=sys.stderr)
     print("%d run, %d failed, %d errors, %d skipped"
           % (result.testsRun, len(result.failures), len(result.errors), len(result.skipped)),
           file=sys.stderr)
 
 
 def main():
-    global env
-    parser = argparse.ArgumentParser(description="Outpost end-to-end delivery tests")
-    parser.add_argument("--outpostd", required=True)
-    parser.add_argument("--outpostctl", required=True)
-    parser.add_argument("--scratch", required=True, help="empty folder for state and logs")
-    parser.add_argument("tests", nargs="*",
-                        help="test names, e.g. BounceTest.test_null_mx_bounces_with_5_1_10")
-    args = parser.parse_args()
-
     logging.getLogger("dkim").setLevel(logging.CRITICAL)
-    env = Environment(args.scratch, args.outpostd, args.outpostctl)
-    loader = unittest.TestLoader()
-    if args.tests:
-        suite = loader.loadTestsFromNames(args.tests, sys.modules[__name__])
-    else:
-        suite = unittest.TestSuite(loader.loadTestsFromTestCase(cls) for cls in TEST_CLASSES)
-    try:
-        result = unittest.TextTestRunner(verbosity=2, stream=sys.stderr).run(suite)
-    finally:
-        harness.stop_all()
-    if not result.wasSuccessful():
-        print_logs()
-        print_failures(result)
-        return 1
-    return 0
+    return harness.run_tests(sys.modules[__name__], "Outpost end-to-end delivery tests",
+                             "BounceTest.test_null_mx_bounces_with_5_1_10", Environment,
+                             report)
 
+
+def report(result):
+    print_logs()
+    print_failures(result)
 
 if __name__ == "__main__":
     sys.exit(main())

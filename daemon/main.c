@@ -365,7 +365,7 @@ main(int argc, char **argv)
 	OpDaemon daemon = {0};
 
 	signal(SIGPIPE, SIG_IGN);
-	/* The database holds password hashes and message bodies: files the
+	/* The database contains password hashes and message bodies: files the
 	 * daemon creates are for its own user only. */
 	umask(0077);
 	if (!op_config_parse(config, &argc, &argv, &error)) {

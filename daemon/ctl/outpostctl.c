@@ -55,7 +55,7 @@ op_ctl_expect_args(char **args, guint count, const char *usage, GError **error)
 }
 
 /* Reads one line of standard input into buffer without its line ending.
- * Returns FALSE when the line holds a NUL octet or is not valid UTF-8. */
+ * Returns FALSE when the line contains a NUL octet or is not valid UTF-8. */
 static gboolean
 read_line(char *buffer, gsize size)
 {

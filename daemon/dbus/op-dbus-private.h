@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * What the D-Bus method files share: the call in flight, the method tables
- * each area exports, and small helpers for replies.
+ * Declarations shared by the D-Bus method files: the call in flight, the
+ * method tables each area exports, and small helpers for replies.
  */
 #pragma once
 

@@ -2,8 +2,9 @@
  *
  * Registers the admin API on the bus with the interface description that
  * gdbus-codegen generates from data/io.github.outpostmail.Outpost1.xml.
- * Every call is looked up in the method tables, authorized with polkit,
- * then run in a worker thread; its reply or GError goes back to the caller.
+ * Every call is looked up in the method tables and authorized with polkit.
+ * It then runs in a worker thread, and its reply or GError goes back to the
+ * caller.
  */
 #define G_LOG_DOMAIN "outpost-dbus"
 

@@ -34,7 +34,7 @@ op_smtp_session_tls_started(OpSmtpSession *session)
 		return;
 	}
 	/* RFC 3207 §4.2: after STARTTLS the client starts over with EHLO and
-	 * the server forgets everything it learnt before. */
+	 * the server discards all state from before the handshake. */
 	g_clear_pointer(&session->helo, g_free);
 	session->esmtp = FALSE;
 	op_smtp_session_reset_transaction(session);
@@ -72,7 +72,7 @@ proceed_ehlo(OpSmtpSession *session, const char *args, gboolean esmtp)
 	op_smtp_session_reply(session, "250 CHUNKING");
 }
 
-/* RFC 5321 §4.1.1.1 asks for a domain or an address literal. Underscores
+/* RFC 5321 §4.1.1.1 defines the argument as a domain or an address literal. Underscores
  * are allowed because many Windows host names carry them; anything else
  * outside letters, digits, dots and hyphens could forge a trace header. */
 static gboolean

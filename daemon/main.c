@@ -171,6 +171,9 @@ start_listeners(OpDaemon *daemon, GError **error)
 					   error))
 			return FALSE;
 	}
+	if (config->sendmail_socket != NULL && *config->sendmail_socket != '\0')
+		return op_smtp_server_listen_local(daemon->server, config->sendmail_socket,
+						   config->user, error);
 	return TRUE;
 }
 
@@ -265,6 +268,8 @@ print_banner(OpDaemon *daemon)
 		g_print("  submission (STARTTLS) on %s\n", config->submission_listen[i]);
 	for (guint i = 0; config->submissions_listen[i] != NULL; i++)
 		g_print("  submission (implicit TLS) on %s\n", config->submissions_listen[i]);
+	if (config->sendmail_socket != NULL && *config->sendmail_socket != '\0')
+		g_print("  local submission (outpost-sendmail) on %s\n", config->sendmail_socket);
 	if (config->dev_mode) {
 		const char *bus = g_getenv("DBUS_SESSION_BUS_ADDRESS");
 
@@ -278,6 +283,11 @@ print_banner(OpDaemon *daemon)
 			"  swaks --server %s --tls --auth-user me@example.org --auth-password "
 			"a-long-password --from me@example.org --to someone@example.net\n",
 			config->submission_listen[0]);
+		if (config->sendmail_socket != NULL && *config->sendmail_socket != '\0')
+			g_print("  printf 'Subject: hi\\n\\nhello\\n' | "
+				"OUTPOST_SENDMAIL_SOCKET=%s build/daemon/outpost-sendmail "
+				"-f me@example.org someone@example.net\n",
+				config->sendmail_socket);
 	}
 }
 

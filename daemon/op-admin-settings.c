@@ -156,10 +156,15 @@ dup_change_summary(GHashTable *changes)
 					    (GCompareFunc)strcmp);
 	GString *summary = g_string_new(NULL);
 
-	for (GList *l = keys; l != NULL; l = l->next)
-		g_string_append_printf(summary, "%s%s=%s", summary->len ? " " : "",
-				       (const char *)l->data,
-				       (const char *)g_hash_table_lookup(changes, l->data));
+	for (GList *l = keys; l != NULL; l = l->next) {
+		const char *key = l->data;
+		const char *text = g_hash_table_lookup(changes, key);
+
+		/* The log never shows a password, only that one was set. */
+		if (strcmp(key, "smarthost-password") == 0)
+			text = *text ? "(set)" : "(empty)";
+		g_string_append_printf(summary, "%s%s=%s", summary->len ? " " : "", key, text);
+	}
 	return g_string_free(summary, FALSE);
 }
 

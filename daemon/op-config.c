@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define OP_DEFAULT_CONFIG_FILE "/etc/outpost/outpost.conf"
 #define OP_DEFAULT_STATE_DIR "/var/lib/outpost"
@@ -41,6 +42,9 @@ op_config_new(void)
 	config->per_destination_concurrency = 4;
 	config->session_timeout = 300;
 	config->smarthost = g_strdup("");
+	config->smarthost_user = g_strdup("");
+	config->smarthost_password = g_strdup("");
+	config->smarthost_ca_file = g_strdup("");
 	config->retired = g_ptr_array_new_with_free_func(g_free);
 	return config;
 }
@@ -56,12 +60,18 @@ op_config_free(OpConfig *config)
 	g_strfreev(config->submission_listen);
 	g_strfreev(config->submissions_listen);
 	g_strfreev(config->http_listen);
+	g_free(config->sendmail_socket);
 	g_free(config->dns_resolver);
 	g_strfreev(config->trusted_networks);
 	g_free(config->tls_cert);
 	g_free(config->tls_key);
 	g_free(config->user);
 	g_free(config->smarthost);
+	g_free(config->smarthost_user);
+	if (config->smarthost_password != NULL)
+		explicit_bzero(config->smarthost_password, strlen(config->smarthost_password));
+	g_free(config->smarthost_password);
+	g_free(config->smarthost_ca_file);
 	g_ptr_array_unref(config->retired);
 	g_free(config);
 }
@@ -105,7 +115,7 @@ op_parse_host_port(const char *text, guint default_port, char **host, guint *por
 		*port = default_port;
 		return TRUE;
 	}
-	/* Port 0 asks the kernel for a free port, which tests use. */
+	/* Port 0 requests a free port from the kernel, which tests use. */
 	if (!g_ascii_string_to_unsigned(colon + 1, 10, 0, 65535, &value, NULL)) {
 		g_set_error(error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT,
 			    "invalid port in \"%s\": expected a number from 0 to 65535", text);
@@ -201,6 +211,7 @@ op_config_load_key_file(OpConfig *config, const char *path, GError **error)
 	    !read_list(file, "submission_listen", &config->submission_listen, error) ||
 	    !read_list(file, "submissions_listen", &config->submissions_listen, error) ||
 	    !read_list(file, "http_listen", &config->http_listen, error) ||
+	    !read_string(file, "sendmail_socket", &config->sendmail_socket, error) ||
 	    !read_string(file, "dns_resolver", &config->dns_resolver, error) ||
 	    !read_uint(file, "delivery_port", 65535, &config->delivery_port, error) ||
 	    !read_uint(file, "retry_min", G_MAXUINT, &config->retry_min, error) ||
@@ -220,7 +231,8 @@ op_config_load_key_file(OpConfig *config, const char *path, GError **error)
 	    !read_uint(file, "per_destination_concurrency", 1024,
 		       &config->per_destination_concurrency, error) ||
 	    !read_uint(file, "session_timeout", 86400, &config->session_timeout, error) ||
-	    !read_string(file, "smarthost", &config->smarthost, error)) {
+	    !read_string(file, "smarthost", &config->smarthost, error) ||
+	    !read_string(file, "smarthost_ca_file", &config->smarthost_ca_file, error)) {
 		g_prefix_error(error, "%s: ", path);
 		return FALSE;
 	}
@@ -237,6 +249,7 @@ typedef struct {
 	char **submission;
 	char **submissions;
 	char **http;
+	char *sendmail_socket;
 	char *resolver;
 	int delivery_port;
 	int retry_min;
@@ -259,6 +272,7 @@ op_flags_clear(OpFlags *flags)
 	g_strfreev(flags->submission);
 	g_strfreev(flags->submissions);
 	g_strfreev(flags->http);
+	g_free(flags->sendmail_socket);
 	g_free(flags->resolver);
 	g_strfreev(flags->trusted_networks);
 	g_free(flags->tls_cert);
@@ -300,6 +314,17 @@ apply_dev_defaults(OpConfig *config)
 	replace_string(&config->dns_resolver, "127.0.0.1");
 	replace_string(&config->hostname, "localhost");
 	config->session_bus = TRUE;
+}
+
+/* The socket goes to /run/outpost, which every local user can reach, unless
+ * the state directory comes from --state-dir or --dev: then it goes there,
+ * so a development or test daemon never takes over the system's socket. */
+static char *
+dup_default_sendmail_socket(OpConfig *config, gboolean own_state_dir)
+{
+	if (!own_state_dir)
+		return g_strdup(OP_DEFAULT_SENDMAIL_SOCKET);
+	return g_build_filename(config->state_dir, "sendmail.sock", NULL);
 }
 
 static gboolean
@@ -360,6 +385,11 @@ op_config_parse(OpConfig *config, int *argc, char ***argv, GError **error)
 		 "Serve autoconfig and MTA-STS on ADDR:PORT; repeatable (default: off; not "
 		 "served by this version yet)",
 		 "ADDR:PORT"},
+		{"sendmail-socket", 0, 0, G_OPTION_ARG_FILENAME, &flags.sendmail_socket,
+		 "Take mail from outpost-sendmail on the UNIX socket PATH; \"\" turns it off "
+		 "(default " OP_DEFAULT_SENDMAIL_SOCKET ", or sendmail.sock in a state "
+		 "directory given with --state-dir or --dev)",
+		 "PATH"},
 		{"resolver", 0, 0, G_OPTION_ARG_STRING, &flags.resolver,
 		 "Send every DNS query to ADDR, port 53 unless given (default: first nameserver "
 		 "in /etc/resolv.conf)",
@@ -418,6 +448,10 @@ op_config_parse(OpConfig *config, int *argc, char ***argv, GError **error)
 	replace_list(&config->submission_listen, flags.submission);
 	replace_list(&config->submissions_listen, flags.submissions);
 	replace_list(&config->http_listen, flags.http);
+	replace_string(&config->sendmail_socket, flags.sendmail_socket);
+	if (config->sendmail_socket == NULL)
+		config->sendmail_socket = dup_default_sendmail_socket(
+			config, flags.state_dir != NULL || flags.dev_mode);
 	replace_string(&config->dns_resolver, flags.resolver);
 	replace_list(&config->trusted_networks, flags.trusted_networks);
 	replace_string(&config->tls_cert, flags.tls_cert);

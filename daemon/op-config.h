@@ -9,6 +9,11 @@
 
 G_BEGIN_DECLS
 
+/* Where outpost-sendmail finds the daemon unless told otherwise. A daemon
+ * with a state directory of its own (--state-dir, --dev) keeps its socket
+ * there instead, so two daemons never share one path. */
+#define OP_DEFAULT_SENDMAIL_SOCKET "/run/outpost/sendmail.sock"
+
 typedef struct {
 	char *config_file;
 	char *state_dir;
@@ -19,6 +24,8 @@ typedef struct {
 	char **submission_listen;
 	char **submissions_listen;
 	char **http_listen;
+	/* The UNIX socket of local submission; "" turns it off. */
+	char *sendmail_socket;
 	/* "ADDR[:PORT]"; NULL means the first nameserver of /etc/resolv.conf. */
 	char *dns_resolver;
 	guint delivery_port;
@@ -37,9 +44,15 @@ typedef struct {
 	guint delivery_concurrency; /* delivery threads */
 	guint per_destination_concurrency;
 	guint session_timeout;	   /* seconds of client silence */
-	/* "host:port" to relay all mail through, "" to deliver by MX.
-	 * NOTE: stored and shown by the admin API, but delivery does not read it yet. */
+	/* "host:port" to relay all mail through, "" to deliver by MX. A
+	 * domain's own smarthost takes precedence for its senders. */
 	char *smarthost;
+	/* The login at the smarthost (settings table only); "" sends no AUTH. */
+	char *smarthost_user;
+	char *smarthost_password;
+	/* A PEM file of CA certificates that the smarthost's certificate must
+	 * chain to; "" uses the system trust store. */
+	char *smarthost_ca_file;
 	/* Strings replaced at run time (op-settings.c), freed with the config
 	 * because a worker thread may still be reading one. */
 	GPtrArray *retired;

@@ -36,6 +36,9 @@ static gboolean check_hostname(const OpSettingKey *key, const char *value, GErro
 static gboolean check_listen(const OpSettingKey *key, const char *value, GError **error);
 static gboolean check_file(const OpSettingKey *key, const char *value, GError **error);
 static gboolean check_smarthost(const OpSettingKey *key, const char *value, GError **error);
+static gboolean check_credential(const OpSettingKey *key, const char *value, GError **error);
+static gboolean check_optional_file(const OpSettingKey *key, const char *value,
+				    GError **error);
 
 static const OpSettingKey op_setting_keys[] = {
 	{"hostname", OP_SETTING_STRING, G_STRUCT_OFFSET(OpSettings, hostname), check_hostname},
@@ -51,6 +54,12 @@ static const OpSettingKey op_setting_keys[] = {
 	{"message-lifetime", OP_SETTING_NUMBER, G_STRUCT_OFFSET(OpSettings, message_lifetime),
 	 NULL, 60, G_MAXUINT32, "seconds"},
 	{"smarthost", OP_SETTING_STRING, G_STRUCT_OFFSET(OpSettings, smarthost), check_smarthost},
+	{"smarthost-user", OP_SETTING_STRING, G_STRUCT_OFFSET(OpSettings, smarthost_user),
+	 check_credential},
+	{"smarthost-password", OP_SETTING_STRING, G_STRUCT_OFFSET(OpSettings, smarthost_password),
+	 check_credential},
+	{"smarthost-ca-file", OP_SETTING_STRING, G_STRUCT_OFFSET(OpSettings, smarthost_ca_file),
+	 check_optional_file},
 };
 
 char *
@@ -93,7 +102,8 @@ find_key(const char *name, GError **error)
 	shown = dup_shown(name);
 	g_set_error(error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT,
 		    "unknown setting \"%s\": use hostname, submission-listen, submissions-listen, "
-		    "tls-cert, tls-key, max-message-size, message-lifetime or smarthost",
+		    "tls-cert, tls-key, max-message-size, message-lifetime, smarthost, "
+		    "smarthost-user, smarthost-password or smarthost-ca-file",
 		    shown);
 	return NULL;
 }
@@ -216,6 +226,34 @@ static gboolean
 check_smarthost(const OpSettingKey *key, const char *value, GError **error)
 {
 	return op_settings_check_smarthost(value, error);
+}
+
+/* The value goes into AUTH PLAIN, where a NUL separates the parts (RFC 4616
+ * §2), so control characters are rejected. The error never repeats the
+ * value, because it may be a password. */
+static gboolean
+check_credential(const OpSettingKey *key, const char *value, GError **error)
+{
+	gboolean valid = strlen(value) <= OP_SETTINGS_MAX_CREDENTIAL &&
+			 g_utf8_validate(value, -1, NULL);
+
+	for (const char *p = value; valid && *p != '\0'; p++)
+		valid = (guchar)*p >= 0x20 && *p != 0x7f;
+	if (!valid) {
+		g_set_error(error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT,
+			    "invalid %s: give at most %d octets of UTF-8 text without control "
+			    "characters",
+			    key->name, OP_SETTINGS_MAX_CREDENTIAL);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* "" stands for the default, such as the system's trust store. */
+static gboolean
+check_optional_file(const OpSettingKey *key, const char *value, GError **error)
+{
+	return *value == '\0' || check_file(key, value, error);
 }
 
 /* ---- Text form ---------------------------------------------------------- */
@@ -423,6 +461,11 @@ op_settings_new_from_config(const OpConfig *config)
 	settings->max_message_size = config->max_message_size;
 	settings->message_lifetime = config->message_lifetime;
 	settings->smarthost = g_strdup(config->smarthost ? config->smarthost : "");
+	settings->smarthost_user = g_strdup(config->smarthost_user ? config->smarthost_user : "");
+	settings->smarthost_password = g_strdup(
+		config->smarthost_password ? config->smarthost_password : "");
+	settings->smarthost_ca_file = g_strdup(
+		config->smarthost_ca_file ? config->smarthost_ca_file : "");
 	return settings;
 }
 
@@ -439,6 +482,9 @@ op_settings_copy(const OpSettings *settings)
 	copy->max_message_size = settings->max_message_size;
 	copy->message_lifetime = settings->message_lifetime;
 	copy->smarthost = g_strdup(settings->smarthost);
+	copy->smarthost_user = g_strdup(settings->smarthost_user);
+	copy->smarthost_password = g_strdup(settings->smarthost_password);
+	copy->smarthost_ca_file = g_strdup(settings->smarthost_ca_file);
 	return copy;
 }
 
@@ -453,6 +499,11 @@ op_settings_free(OpSettings *settings)
 	g_free(settings->tls_cert);
 	g_free(settings->tls_key);
 	g_free(settings->smarthost);
+	g_free(settings->smarthost_user);
+	if (settings->smarthost_password != NULL)
+		explicit_bzero(settings->smarthost_password, strlen(settings->smarthost_password));
+	g_free(settings->smarthost_password);
+	g_free(settings->smarthost_ca_file);
 	g_free(settings);
 }
 
@@ -476,6 +527,9 @@ op_config_apply_settings(OpConfig *config, const OpSettings *settings)
 	config->max_message_size = settings->max_message_size;
 	config->message_lifetime = settings->message_lifetime;
 	replace_string(&config->smarthost, settings->smarthost);
+	replace_string(&config->smarthost_user, settings->smarthost_user);
+	replace_string(&config->smarthost_password, settings->smarthost_password);
+	replace_string(&config->smarthost_ca_file, settings->smarthost_ca_file);
 }
 
 /* Publishes a new string with one atomic pointer store, so a reader in
@@ -499,6 +553,9 @@ op_config_reload_settings(OpConfig *config, const OpSettings *settings)
 	swap_string(config, &config->tls_cert, settings->tls_cert);
 	swap_string(config, &config->tls_key, settings->tls_key);
 	swap_string(config, &config->smarthost, settings->smarthost);
+	swap_string(config, &config->smarthost_user, settings->smarthost_user);
+	swap_string(config, &config->smarthost_password, settings->smarthost_password);
+	swap_string(config, &config->smarthost_ca_file, settings->smarthost_ca_file);
 	__atomic_store_n(&config->max_message_size, settings->max_message_size, __ATOMIC_RELAXED);
 	__atomic_store_n(&config->message_lifetime, settings->message_lifetime, __ATOMIC_RELAXED);
 }

@@ -18,6 +18,8 @@ G_BEGIN_DECLS
 #define OP_SETTINGS_MAX_PATH 255
 /* Characters of a caller's value that an error message repeats. */
 #define OP_SETTINGS_SHOWN_CHARS 60
+/* Octets of a smarthost user name or password; RFC 4616 §2 allows 255 each. */
+#define OP_SETTINGS_MAX_CREDENTIAL 255
 
 typedef struct {
 	char *hostname;
@@ -28,6 +30,9 @@ typedef struct {
 	guint64 max_message_size;  /* octets */
 	guint64 message_lifetime;  /* seconds */
 	char *smarthost;	   /* "host:port", or "" to deliver by MX */
+	char *smarthost_user;	   /* "" sends no AUTH */
+	char *smarthost_password;  /* write-only: GetSettings never returns it */
+	char *smarthost_ca_file;   /* absolute path of a PEM file, or "" for the system store */
 } OpSettings;
 
 /* Copies the values the config file and the flags gave. */

@@ -11,6 +11,7 @@
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- Times ------------------------------------------------------------------ */
 
@@ -275,6 +276,7 @@ settings_get(OpCtl *ctl, char **args, GError **error)
 	g_autoptr(GVariant) settings = NULL;
 	guint64 max_size = 0;
 	guint64 lifetime = 0;
+	gboolean password_set = FALSE;
 
 	if (!op_ctl_expect_args(args, 0, "settings get [--json]", error))
 		return FALSE;
@@ -299,6 +301,15 @@ settings_get(OpCtl *ctl, char **args, GError **error)
 	g_print("%-20s %s\n", "smarthost", *op_ctl_lookup_string(settings, "smarthost")
 						   ? op_ctl_lookup_string(settings, "smarthost")
 						   : "(none: delivery by MX)");
+	g_variant_lookup(settings, "smarthost-password-set", "b", &password_set);
+	g_print("%-20s %s\n", "smarthost-user", *op_ctl_lookup_string(settings, "smarthost-user")
+							? op_ctl_lookup_string(settings, "smarthost-user")
+							: "(none: no AUTH)");
+	g_print("%-20s %s\n", "smarthost-password", password_set ? "(set)" : "(not set)");
+	g_print("%-20s %s\n", "smarthost-ca-file",
+		*op_ctl_lookup_string(settings, "smarthost-ca-file")
+			? op_ctl_lookup_string(settings, "smarthost-ca-file")
+			: "(system trust store)");
 	return TRUE;
 }
 
@@ -339,7 +350,22 @@ settings_set(OpCtl *ctl, char **args, GError **error)
 		return FALSE;
 	}
 	for (guint i = 0; i < count; i += 2) {
-		GVariant *value = new_setting_value(args[i], args[i + 1], error);
+		g_autofree char *secret = NULL;
+		const char *text = args[i + 1];
+		GVariant *value;
+
+		/* "-" reads the password from standard input or the terminal, so
+		 * that it stays out of the shell history and the process list. */
+		if (g_str_equal(args[i], "smarthost-password") && g_str_equal(text, "-")) {
+			ctl->password_stdin = ctl->password_stdin || !isatty(STDIN_FILENO);
+			secret = op_ctl_read_password(ctl, error);
+			if (secret == NULL)
+				return FALSE;
+			text = secret;
+		}
+		value = new_setting_value(args[i], text, error);
+		if (secret != NULL)
+			explicit_bzero(secret, strlen(secret));
 
 		if (value == NULL)
 			return FALSE;
@@ -371,7 +397,7 @@ const OpCtlCommand op_ctl_settings_commands[] = {
 	{"settings", "get", settings_get, ": show the server settings and the TLS certificate"},
 	{"settings", "set", settings_set,
 	 "KEY VALUE [KEY VALUE...]: store settings (lists separated by \",\"), effective at the "
-	 "next reload"},
+	 "next reload; \"smarthost-password -\" reads the password from standard input"},
 	{"reload", "", reload,
 	 ": apply the stored settings and load the TLS certificate again (also on SIGHUP)"},
 	{NULL, NULL, NULL, NULL},

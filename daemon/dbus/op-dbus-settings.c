@@ -365,6 +365,12 @@ do_get_settings(OpCall *call, GError **error)
 	op_dbus_add_entry(&builder, "message-lifetime",
 			  g_variant_new_uint64(settings->message_lifetime));
 	op_dbus_add_entry(&builder, "smarthost", new_text(settings->smarthost));
+	op_dbus_add_entry(&builder, "smarthost-user", new_text(settings->smarthost_user));
+	/* The password is write-only: callers learn only whether one is set. */
+	op_dbus_add_entry(&builder, "smarthost-password-set",
+			  g_variant_new_boolean(settings->smarthost_password != NULL &&
+						*settings->smarthost_password != '\0'));
+	op_dbus_add_entry(&builder, "smarthost-ca-file", new_text(settings->smarthost_ca_file));
 	g_variant_builder_close(&builder);
 	return g_variant_builder_end(&builder);
 }

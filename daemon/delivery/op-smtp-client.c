@@ -30,6 +30,8 @@ typedef struct {
 	gboolean smtputf8;
 	gboolean size;
 	guint64 size_limit; /* 0: no limit announced */
+	gboolean auth_plain;
+	gboolean auth_login;
 } OpSmtpExtensions;
 
 struct _OpSmtpClient {
@@ -317,24 +319,35 @@ op_smtp_client_read_reply(OpSmtpClient *client, OpSmtpReply *reply, GError **err
 	return TRUE;
 }
 
-/* Sends one command line; @command must not contain CR or LF. */
+/* Sends one command line; @command must not contain CR or LF. The debug
+ * log shows @shown in its place, so that credentials stay out of it. */
 static gboolean
-op_smtp_client_command(OpSmtpClient *client, const char *command, OpSmtpReply *reply,
-		       GError **error)
+op_smtp_client_command_shown(OpSmtpClient *client, const char *command, const char *shown,
+			     OpSmtpReply *reply, GError **error)
 {
 	g_autofree char *line = g_strconcat(command, "\r\n", NULL);
+	gboolean written;
 
 	if (strpbrk(command, "\r\n") != NULL) {
 		g_set_error(error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT,
 			    "SMTP command contains a line break");
 		return FALSE;
 	}
-	g_debug("%s: > %s", client->peer, command);
-	if (!op_smtp_client_write(client, line, strlen(line), error)) {
+	g_debug("%s: > %s", client->peer, shown);
+	written = op_smtp_client_write(client, line, strlen(line), error);
+	explicit_bzero(line, strlen(line));
+	if (!written) {
 		client->usable = FALSE;
 		return FALSE;
 	}
 	return op_smtp_client_read_reply(client, reply, error);
+}
+
+static gboolean
+op_smtp_client_command(OpSmtpClient *client, const char *command, OpSmtpReply *reply,
+		       GError **error)
+{
+	return op_smtp_client_command_shown(client, command, command, reply, error);
 }
 
 static void
@@ -356,6 +369,20 @@ op_smtp_client_parse_size(OpSmtpExtensions *extensions, const char *limit)
 	extensions->size = TRUE;
 	if (limit != NULL && g_ascii_string_to_unsigned(limit, 10, 0, G_MAXUINT64, &value, NULL))
 		extensions->size_limit = value;
+}
+
+/* RFC 4954 §3: "AUTH" followed by the SASL mechanisms, separated by spaces. */
+static void
+op_smtp_client_parse_auth(OpSmtpExtensions *extensions, const char *line)
+{
+	g_auto(GStrv) words = g_strsplit(line, " ", -1);
+
+	for (guint i = 1; words[i] != NULL; i++) {
+		if (g_ascii_strcasecmp(words[i], "PLAIN") == 0)
+			extensions->auth_plain = TRUE;
+		else if (g_ascii_strcasecmp(words[i], "LOGIN") == 0)
+			extensions->auth_login = TRUE;
+	}
 }
 
 static void
@@ -381,6 +408,8 @@ op_smtp_client_parse_extensions(OpSmtpClient *client, const OpSmtpReply *reply)
 			extensions->smtputf8 = TRUE;
 		else if (g_ascii_strcasecmp(keyword, "SIZE") == 0)
 			op_smtp_client_parse_size(extensions, words[1]);
+		else if (g_ascii_strcasecmp(keyword, "AUTH") == 0)
+			op_smtp_client_parse_auth(extensions, reply->lines[i]);
 	}
 }
 
@@ -470,12 +499,50 @@ op_smtp_client_tls_setup(OpSmtpClient *client, SSL_CTX *context, GError **error)
 	return TRUE;
 }
 
+/* Makes the handshake check that the certificate names the host: its DNS
+ * name, or its address when the host is an IP literal (RFC 6125 §6). */
 static gboolean
-op_smtp_client_handshake(OpSmtpClient *client, SSL_CTX *context, GError **error)
+op_smtp_client_expect_name(OpSmtpClient *client, GError **error)
+{
+	int ok;
+
+	if (g_hostname_is_ip_address(client->mx_host))
+		ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(client->ssl), client->mx_host);
+	else
+		ok = SSL_set1_host(client->ssl, client->mx_host);
+	if (ok != 1) {
+		op_smtp_client_set_tls_error(client, "setup", error);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* Replaces the error of a failed handshake with the reason the certificate
+ * was not accepted, when that was the cause. */
+static void
+op_smtp_client_set_verify_error(OpSmtpClient *client, GError **error)
+{
+	long result = SSL_get_verify_result(client->ssl);
+
+	if (result == X509_V_OK || error == NULL || *error == NULL)
+		return;
+	g_clear_error(error);
+	g_set_error(error, OP_ERROR, OP_ERROR_TEMPORARY,
+		    "the TLS certificate of %s is not trusted: %s", client->peer,
+		    X509_verify_cert_error_string(result));
+}
+
+/* Runs the TLS handshake. With @verify, the certificate must chain to the
+ * context's trust store and name the host. */
+static gboolean
+op_smtp_client_handshake(OpSmtpClient *client, SSL_CTX *context, gboolean verify,
+			 GError **error)
 {
 	gint64 deadline = op_smtp_client_deadline(client);
 
 	if (!op_smtp_client_tls_setup(client, context, error))
+		return FALSE;
+	if (verify && !op_smtp_client_expect_name(client, error))
 		return FALSE;
 	for (;;) {
 		int result;
@@ -484,8 +551,11 @@ op_smtp_client_handshake(OpSmtpClient *client, SSL_CTX *context, GError **error)
 		result = SSL_do_handshake(client->ssl);
 		if (result == 1)
 			break;
-		if (!op_smtp_client_tls_continue(client, result, "handshake", deadline, error))
+		if (!op_smtp_client_tls_continue(client, result, "handshake", deadline, error)) {
+			if (verify)
+				op_smtp_client_set_verify_error(client, error);
 			return FALSE;
+		}
 	}
 	g_debug("%s: %s with %s", client->peer, SSL_get_version(client->ssl),
 		SSL_get_cipher_name(client->ssl));
@@ -517,7 +587,7 @@ op_smtp_client_starttls(OpSmtpClient *client, gboolean *handshake_failed, GError
 	 * them later as if they came over TLS would let an attacker on the path
 	 * inject replies, so they are dropped. */
 	client->input_start = client->input_end = 0;
-	if (!op_smtp_client_handshake(client, context, error)) {
+	if (!op_smtp_client_handshake(client, context, FALSE, error)) {
 		client->usable = FALSE;
 		*handshake_failed = TRUE;
 		return FALSE;
@@ -580,6 +650,44 @@ op_smtp_client_close(OpSmtpClient *client, gboolean notify)
 	client->usable = FALSE;
 }
 
+static OpSmtpClient *
+op_smtp_client_new(const char *mx_host, GInetAddress *address, guint port,
+		   const char *helo_name, guint timeout_seconds)
+{
+	OpSmtpClient *client = g_new0(OpSmtpClient, 1);
+	g_autofree char *address_text = g_inet_address_to_string(address);
+
+	client->fd = -1;
+	client->mx_host = g_strdup(mx_host);
+	client->helo_name = g_strdup(helo_name);
+	client->timeout_seconds = MAX(timeout_seconds, 1);
+	client->peer = g_strdup_printf("%s[%s]:%u", mx_host, address_text, port);
+	client->usable = TRUE;
+	return client;
+}
+
+/* Reads the greeting and sends EHLO (or HELO). On failure the session is
+ * closed. */
+static gboolean
+op_smtp_client_greet(OpSmtpClient *client, GError **error)
+{
+	g_auto(OpSmtpReply) greeting = {0};
+
+	if (!op_smtp_client_read_reply(client, &greeting, error))
+		return FALSE;
+	if (greeting.code / 100 != 2) {
+		op_smtp_client_set_reply_error(client, "rejected the connection", &greeting,
+					       error);
+		op_smtp_client_quit(client);
+		return FALSE;
+	}
+	if (!op_smtp_client_hello(client, error)) {
+		op_smtp_client_quit(client);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 /* Opens one session. With @use_tls FALSE, STARTTLS is not tried even when
  * offered. *handshake_failed is set when the TLS handshake failed, because a
  * plain-text session may then work. */
@@ -588,31 +696,13 @@ op_smtp_client_open_session(const char *mx_host, GInetAddress *address, guint po
 			    const char *helo_name, guint timeout_seconds, gboolean use_tls,
 			    gboolean *handshake_failed, GError **error)
 {
-	g_autoptr(OpSmtpClient) client = g_new0(OpSmtpClient, 1);
-	g_autofree char *address_text = g_inet_address_to_string(address);
-	g_auto(OpSmtpReply) greeting = {0};
-
-	client->fd = -1;
-	client->mx_host = g_strdup(mx_host);
-	client->helo_name = g_strdup(helo_name);
-	client->timeout_seconds = MAX(timeout_seconds, 1);
-	client->peer = g_strdup_printf("%s[%s]:%u", mx_host, address_text, port);
-	client->usable = TRUE;
+	g_autoptr(OpSmtpClient) client = op_smtp_client_new(mx_host, address, port, helo_name,
+							    timeout_seconds);
 
 	if (!op_smtp_client_open(client, address, port, error))
 		return NULL;
-	if (!op_smtp_client_read_reply(client, &greeting, error))
+	if (!op_smtp_client_greet(client, error))
 		return NULL;
-	if (greeting.code / 100 != 2) {
-		op_smtp_client_set_reply_error(client, "rejected the connection", &greeting,
-					       error);
-		op_smtp_client_quit(client);
-		return NULL;
-	}
-	if (!op_smtp_client_hello(client, error)) {
-		op_smtp_client_quit(client);
-		return NULL;
-	}
 	if (use_tls && client->extensions.starttls &&
 	    !op_smtp_client_starttls(client, handshake_failed, error))
 		return NULL;
@@ -646,6 +736,227 @@ op_smtp_client_connect(const char *mx_host, GInetAddress *address, guint port,
 	g_debug("%s; trying again without TLS", tls_error->message);
 	return op_smtp_client_open_session(mx_host, address, port, helo_name, timeout_seconds,
 					   FALSE, NULL, error);
+}
+
+/* ---- Smarthost relay ------------------------------------------------------- */
+
+/* A context of its own per connection, because the CA file may change at a
+ * reload. Unlike MX delivery, the relay's certificate is verified. */
+static SSL_CTX *
+op_smtp_client_relay_context(const char *ca_file, GError **error)
+{
+	SSL_CTX *context = SSL_CTX_new(TLS_client_method());
+	char reason[256] = "unknown error";
+	gboolean own_file = ca_file != NULL && *ca_file != '\0';
+	int loaded;
+
+	if (context == NULL) {
+		g_set_error(error, OP_ERROR, OP_ERROR_FAILED,
+			    "cannot create the TLS client context");
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION);
+	SSL_CTX_set_options(context, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+	SSL_CTX_set_verify(context, SSL_VERIFY_PEER, NULL);
+	ERR_clear_error();
+	loaded = own_file ? SSL_CTX_load_verify_locations(context, ca_file, NULL)
+			  : SSL_CTX_set_default_verify_paths(context);
+	if (loaded != 1) {
+		unsigned long code = ERR_get_error();
+
+		if (code != 0)
+			ERR_error_string_n(code, reason, sizeof(reason));
+		ERR_clear_error();
+		SSL_CTX_free(context);
+		g_set_error(error, OP_ERROR, OP_ERROR_TEMPORARY,
+			    "loading the CA certificates for the smarthost from %s failed: %s",
+			    own_file ? ca_file : "the system trust store", reason);
+		return NULL;
+	}
+	return context;
+}
+
+/* RFC 3207 without the fallback: a relay that lacks STARTTLS or fails the
+ * handshake gets nothing, because the login and the mail would go in plain
+ * text to a host whose identity nothing proved. */
+static gboolean
+op_smtp_client_relay_starttls(OpSmtpClient *client, SSL_CTX *context, GError **error)
+{
+	g_auto(OpSmtpReply) reply = {0};
+
+	if (!client->extensions.starttls) {
+		g_set_error(error, OP_ERROR, OP_ERROR_TEMPORARY,
+			    "the smarthost %s does not offer STARTTLS, and mail goes to a "
+			    "smarthost only over TLS",
+			    client->peer);
+		return FALSE;
+	}
+	if (!op_smtp_client_command(client, "STARTTLS", &reply, error))
+		return FALSE;
+	if (reply.code != 220) {
+		g_autofree char *text = op_smtp_reply_to_string(&reply);
+
+		g_set_error(error, OP_ERROR, OP_ERROR_TEMPORARY,
+			    "the smarthost %s rejected STARTTLS: %s", client->peer, text);
+		return FALSE;
+	}
+	/* As in op_smtp_client_starttls: octets sent before TLS are dropped. */
+	client->input_start = client->input_end = 0;
+	if (!op_smtp_client_handshake(client, context, TRUE, error)) {
+		client->usable = FALSE;
+		return FALSE;
+	}
+	/* RFC 3207 §4.2: the extensions, AUTH among them, are asked for again. */
+	return op_smtp_client_hello(client, error);
+}
+
+static char *
+op_smtp_client_encode(const char *text, gsize len)
+{
+	return g_base64_encode((const guchar *)text, len);
+}
+
+/* RFC 4616 §2: the initial response is "" NUL user NUL password, in base64
+ * (RFC 4954 §4). */
+static gboolean
+op_smtp_client_auth_plain(OpSmtpClient *client, const char *user, const char *password,
+			  OpSmtpReply *reply, GError **error)
+{
+	gsize user_len = strlen(user);
+	gsize password_len = strlen(password);
+	gsize len = user_len + password_len + 2;
+	g_autofree char *token = g_malloc(len);
+	g_autofree char *encoded = NULL;
+	g_autofree char *command = NULL;
+	gboolean sent;
+
+	token[0] = '\0';
+	memcpy(token + 1, user, user_len);
+	token[1 + user_len] = '\0';
+	memcpy(token + 2 + user_len, password, password_len);
+	encoded = op_smtp_client_encode(token, len);
+	explicit_bzero(token, len);
+	command = g_strconcat("AUTH PLAIN ", encoded, NULL);
+	explicit_bzero(encoded, strlen(encoded));
+	sent = op_smtp_client_command_shown(client, command, "AUTH PLAIN (credentials hidden)",
+					    reply, error);
+	explicit_bzero(command, strlen(command));
+	return sent;
+}
+
+/* The LOGIN mechanism (draft-murchison-sasl-login): the user name and then
+ * the password, each in base64 after a 334 challenge. */
+static gboolean
+op_smtp_client_auth_login(OpSmtpClient *client, const char *user, const char *password,
+			  OpSmtpReply *reply, GError **error)
+{
+	g_autofree char *encoded_user = op_smtp_client_encode(user, strlen(user));
+	g_autofree char *encoded_password = op_smtp_client_encode(password, strlen(password));
+	gboolean sent;
+
+	if (!op_smtp_client_command(client, "AUTH LOGIN", reply, error))
+		return FALSE;
+	if (reply->code != 334)
+		return TRUE;
+	op_smtp_reply_clear(reply);
+	if (!op_smtp_client_command_shown(client, encoded_user, "(user name hidden)", reply,
+					  error))
+		return FALSE;
+	if (reply->code != 334)
+		return TRUE;
+	op_smtp_reply_clear(reply);
+	sent = op_smtp_client_command_shown(client, encoded_password, "(password hidden)", reply,
+					    error);
+	explicit_bzero(encoded_password, strlen(encoded_password));
+	return sent;
+}
+
+/* Logs in with PLAIN, or LOGIN when the relay offers only that. Every
+ * failure is temporary: a wrong password must not bounce the mail. */
+static gboolean
+op_smtp_client_authenticate(OpSmtpClient *client, const char *user, const char *password,
+			    GError **error)
+{
+	g_auto(OpSmtpReply) reply = {0};
+	g_autofree char *text = NULL;
+	gboolean sent;
+
+	if (client->extensions.auth_plain) {
+		sent = op_smtp_client_auth_plain(client, user, password, &reply, error);
+	} else if (client->extensions.auth_login) {
+		sent = op_smtp_client_auth_login(client, user, password, &reply, error);
+	} else {
+		g_set_error(error, OP_ERROR, OP_ERROR_TEMPORARY,
+			    "the smarthost %s offers neither AUTH PLAIN nor AUTH LOGIN, so "
+			    "smarthost-user cannot log in",
+			    client->peer);
+		return FALSE;
+	}
+	if (!sent)
+		return FALSE;
+	if (reply.code == 235)
+		return TRUE;
+	text = op_smtp_reply_to_string(&reply);
+	/* RFC 4954 §6: 535 means the credentials are invalid. */
+	if (reply.code == 535)
+		g_set_error(error, OP_ERROR, OP_ERROR_TEMPORARY,
+			    "the smarthost %s refused the login (%s): check smarthost-user and "
+			    "smarthost-password",
+			    client->peer, text);
+	else
+		g_set_error(error, OP_ERROR, OP_ERROR_TEMPORARY,
+			    "the smarthost %s rejected AUTH: %s", client->peer, text);
+	return FALSE;
+}
+
+static gboolean
+op_smtp_client_relay_session(OpSmtpClient *client, GInetAddress *address, guint port,
+			     SSL_CTX *context, const OpSmtpRelayOptions *options,
+			     GError **error)
+{
+	if (!op_smtp_client_open(client, address, port, error))
+		return FALSE;
+	if (options->implicit_tls && !op_smtp_client_handshake(client, context, TRUE, error)) {
+		client->usable = FALSE;
+		return FALSE;
+	}
+	if (!op_smtp_client_greet(client, error))
+		return FALSE;
+	if (!options->implicit_tls && !op_smtp_client_relay_starttls(client, context, error))
+		return FALSE;
+	if (options->user == NULL || *options->user == '\0')
+		return TRUE;
+	return op_smtp_client_authenticate(client, options->user,
+					   options->password ? options->password : "", error);
+}
+
+OpSmtpClient *
+op_smtp_client_connect_relay(const char *host, GInetAddress *address, guint port,
+			     const char *helo_name, guint timeout_seconds,
+			     const OpSmtpRelayOptions *options, GError **error)
+{
+	g_autoptr(OpSmtpClient) client = NULL;
+	SSL_CTX *context;
+	gboolean ok;
+
+	g_return_val_if_fail(host != NULL, NULL);
+	g_return_val_if_fail(G_IS_INET_ADDRESS(address), NULL);
+	g_return_val_if_fail(port > 0 && port <= 65535, NULL);
+	g_return_val_if_fail(helo_name != NULL, NULL);
+	g_return_val_if_fail(options != NULL, NULL);
+
+	context = op_smtp_client_relay_context(options->ca_file, error);
+	if (context == NULL)
+		return NULL;
+	client = op_smtp_client_new(host, address, port, helo_name, timeout_seconds);
+	ok = op_smtp_client_relay_session(client, address, port, context, options, error);
+	/* The session's SSL object holds its own reference to the context. */
+	SSL_CTX_free(context);
+	if (!ok) {
+		op_smtp_client_quit(client);
+		return NULL;
+	}
+	return g_steal_pointer(&client);
 }
 
 void

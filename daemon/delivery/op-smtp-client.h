@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
  * A blocking SMTP client for the delivery threads (RFC 5321) with
- * opportunistic STARTTLS (RFC 3207), SIZE, 8BITMIME and SMTPUTF8. Every read
- * and write has a timeout; one connection may carry several messages.
+ * opportunistic STARTTLS (RFC 3207), SIZE, 8BITMIME and SMTPUTF8, and for
+ * smarthosts verified TLS and AUTH (RFC 4954). Every read and write has a
+ * timeout; one connection may carry several messages.
  */
 #pragma once
 
@@ -50,6 +51,27 @@ typedef struct {
 OpSmtpClient *op_smtp_client_connect(const char *mx_host, GInetAddress *address, guint port,
 				     const char *helo_name, guint timeout_seconds,
 				     GError **error);
+
+/* How to reach a smarthost. */
+typedef struct {
+	const char *ca_file;   /* PEM CA certificates; NULL or "" for the system trust store */
+	const char *user;      /* NULL or "" sends no AUTH */
+	const char *password;
+	gboolean implicit_tls; /* TLS from the first octet (RFC 8314 §3.3), as on port 465 */
+} OpSmtpRelayOptions;
+
+/* Connects to the smarthost @host at @address:@port, like
+ * op_smtp_client_connect() but with TLS required: implicit TLS, or STARTTLS
+ * with no plain-text fallback. The certificate must chain to the trust store
+ * of @options and name @host (its DNS name, or its address when @host is an
+ * IP literal). With a user set, logs in with AUTH PLAIN, or AUTH LOGIN when
+ * the relay offers only that (RFC 4954). Every failure, a 535 to AUTH
+ * included, is OP_ERROR_TEMPORARY, so a wrong password defers mail instead
+ * of bouncing it. Error messages and the debug log never contain the
+ * password. */
+OpSmtpClient *op_smtp_client_connect_relay(const char *host, GInetAddress *address, guint port,
+					   const char *helo_name, guint timeout_seconds,
+					   const OpSmtpRelayOptions *options, GError **error);
 
 /* Sends one message: MAIL FROM:<@sender> ("" for the null sender), RCPT TO for
  * each of @recipients (NULL-terminated), DATA and @message dot-stuffed, with

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Delivers one domain's due messages: MX lookup, one connection reused for
- * every message while it stays usable, and the per-recipient outcome:
- * delivered, deferred with exponential backoff, or bounced to the sender.
+ * Delivers one domain's due messages: to the recipient domain's MX hosts,
+ * or to a smarthost when the sender's domain or the server has one, with one
+ * connection reused for each run of messages on the same route, and the
+ * per-recipient outcome: delivered, deferred with exponential backoff, or
+ * bounced to the sender.
  */
 #define G_LOG_DOMAIN "outpost-queue"
 
@@ -12,6 +14,8 @@
 #include "delivery/op-smtp-client.h"
 #include "op-error.h"
 #include "queue/op-notice.h"
+
+#include <string.h>
 
 /* Seconds to wait for a connection and for each reply. RFC 5321 §4.5.3.2
  * suggests several minutes per stage: a server slower than this is retried. */
@@ -340,73 +344,253 @@ dup_addresses(OpJobMessage *message)
 	return addresses;
 }
 
-static void
-deliver_messages(OpDeliveryJob *job, GPtrArray *hosts)
+/* ---- Routes ----------------------------------------------------------------- */
+
+/* Returns the smarthost for @message as "host:port", or NULL to deliver by
+ * MX: the smarthost of the sender's domain, else the server-wide one. Mail
+ * from the null sender (bounces) has no domain and takes the server-wide
+ * smarthost. */
+static char *
+dup_route(OpDeliveryJob *job, const OpJobMessage *message)
 {
-	g_autoptr(OpSmtpClient) client = NULL;
-	g_autoptr(GError) connect_error = NULL;
+	const char *at = strrchr(message->sender, '@');
+	const char *server_wide = g_atomic_pointer_get(&job->env->config->smarthost);
+
+	if (at != NULL && at[1] != '\0') {
+		/* Domains are stored lower-case in their A-label form. */
+		g_autofree char *ascii = g_hostname_to_ascii(at + 1);
+		g_autofree char *domain = ascii ? g_ascii_strdown(ascii, -1) : NULL;
+		g_autoptr(OpStoreDomain) stored =
+			domain ? op_store_get_domain(job->env->store, domain, NULL) : NULL;
+
+		if (stored != NULL && stored->smarthost != NULL && *stored->smarthost != '\0')
+			return g_strdup(stored->smarthost);
+	}
+	if (server_wide != NULL && *server_wide != '\0')
+		return g_strdup(server_wide);
+	return NULL;
+}
+
+/* Returns the smarthost's addresses, refusing one that is this server: mail
+ * sent there would come back to the queue (RFC 5321 §5.1). */
+static GPtrArray *
+resolve_smarthost(OpDeliveryJob *job, const char *host, guint port, GError **error)
+{
+	g_autoptr(OpMxHost) entry = op_mx_host_new(host, 0);
+	g_autoptr(GPtrArray) hosts = g_ptr_array_new();
+	g_autoptr(GPtrArray) selected = NULL;
+	g_autoptr(GInetAddress) literal = g_inet_address_new_from_string(host);
+	OpMxSelf self = *job->env->self;
+	OpMxHost *kept;
+
+	if (literal != NULL) {
+		entry->addresses = g_ptr_array_new_with_free_func(g_object_unref);
+		g_ptr_array_add(entry->addresses, g_steal_pointer(&literal));
+	} else {
+		entry->addresses = op_resolver_lookup_addresses(job->env->resolver, host, error);
+		if (entry->addresses == NULL) {
+			g_prefix_error(error, "looking up the smarthost %s failed: ", host);
+			return NULL;
+		}
+	}
+	/* The self check compares our listen addresses with the port that mail
+	 * goes to, which for a smarthost is its own port. */
+	self.delivery_port = port;
+	g_ptr_array_add(hosts, entry);
+	selected = op_mx_select(hosts, host, &self, error);
+	if (selected == NULL) {
+		g_prefix_error(error, "the smarthost %s cannot be used: ", host);
+		return NULL;
+	}
+	kept = g_ptr_array_index(selected, 0);
+	return g_ptr_array_ref(kept->addresses);
+}
+
+static OpSmtpClient *
+connect_smarthost(OpDeliveryJob *job, const char *smarthost, char **relay, GError **error)
+{
+	OpConfig *config = job->env->config;
+	g_autofree char *host = NULL;
+	g_autoptr(GPtrArray) addresses = NULL;
+	g_autoptr(GError) last_error = NULL;
+	OpSmtpRelayOptions options = {0};
+	guint port = 0;
+
+	if (!op_parse_host_port(smarthost, 0, &host, &port, NULL) || port == 0) {
+		g_set_error(error, OP_ERROR, OP_ERROR_TEMPORARY,
+			    "the smarthost \"%s\" is invalid: set it as host:port", smarthost);
+		return NULL;
+	}
+	addresses = resolve_smarthost(job, host, port, error);
+	if (addresses == NULL)
+		return NULL;
+	options.ca_file = g_atomic_pointer_get(&config->smarthost_ca_file);
+	options.user = g_atomic_pointer_get(&config->smarthost_user);
+	options.password = g_atomic_pointer_get(&config->smarthost_password);
+	/* RFC 8314 §3.3: port 465 speaks TLS from the start. */
+	options.implicit_tls = port == 465;
+	for (guint i = 0; i < addresses->len; i++) {
+		OpSmtpClient *client;
+
+		g_clear_error(&last_error);
+		client = op_smtp_client_connect_relay(host, g_ptr_array_index(addresses, i), port,
+						      config->hostname, OP_DELIVERY_TIMEOUT,
+						      &options, &last_error);
+		if (client != NULL) {
+			*relay = g_steal_pointer(&host);
+			return client;
+		}
+		g_debug("%s: connecting to the smarthost failed: %s", job->domain,
+			last_error->message);
+	}
+	if (last_error != NULL)
+		g_propagate_error(error, g_steal_pointer(&last_error));
+	else
+		g_set_error(error, OP_ERROR, OP_ERROR_TEMPORARY,
+			    "the smarthost %s has no address", host);
+	return NULL;
+}
+
+/* The connection of the current route, and the MX lookup, done at most once
+ * per job and only when a message goes by MX. */
+typedef struct {
+	gboolean started;
+	char *route; /* smarthost "host:port", NULL for MX */
+	OpSmtpClient *client;
+	GError *connect_error;
+	char *server; /* name of the connected MX host or smarthost */
+	gboolean mx_resolved;
+	GPtrArray *hosts;
+	GError *mx_error;
+} OpRouteState;
+
+static void
+route_state_close(OpRouteState *state)
+{
+	if (state->client != NULL)
+		op_smtp_client_quit(state->client);
+	g_clear_pointer(&state->client, op_smtp_client_free);
+	g_clear_error(&state->connect_error);
+	g_clear_pointer(&state->server, g_free);
+}
+
+static void
+route_state_clear(OpRouteState *state)
+{
+	route_state_close(state);
+	g_clear_pointer(&state->route, g_free);
+	g_clear_pointer(&state->hosts, g_ptr_array_unref);
+	g_clear_error(&state->mx_error);
+}
+
+/* Switches to @route, closing the connection of another route. */
+static void
+route_state_select(OpRouteState *state, char *route)
+{
+	if (state->started && g_strcmp0(state->route, route) == 0) {
+		g_free(route);
+		return;
+	}
+	route_state_close(state);
+	g_free(state->route);
+	state->route = route;
+	state->started = TRUE;
+}
+
+static void
+route_state_connect(OpDeliveryJob *job, OpRouteState *state)
+{
 	const char *mx = NULL;
 
-	for (guint i = 0; i < job->messages->len; i++) {
-		OpJobMessage *message = g_ptr_array_index(job->messages, i);
-		g_autoptr(GBytes) body = op_store_load_body(job->env->store, message->message_id, NULL);
-		g_auto(GStrv) addresses = NULL;
-		OpDeliveryOutcome outcome = {0};
-		g_autoptr(GError) error = NULL;
-
-		if (body == NULL)
-			continue; /* removed from the queue meanwhile */
-		if (client == NULL && connect_error == NULL)
-			client = connect_any(job, hosts, &mx, &connect_error);
-		if (client == NULL) {
-			apply_all(job, message, body, OP_DELIVERY_TEMPORARY, "4.4.1",
-				  connect_error->message, NULL);
-			continue;
-		}
-		addresses = dup_addresses(message);
-		if (!op_smtp_client_send(client, message->sender, (const char *const *)addresses,
-					 body, &outcome, &error)) {
-			/* Recipients refused before the connection broke keep
-			 * their own outcome; the rest are retried. */
-			if (outcome.recipients != NULL)
-				apply_outcome(job, message, body, &outcome, mx);
-			else
-				apply_all(job, message, body, OP_DELIVERY_TEMPORARY, "4.4.2",
-					  error->message, mx);
-			op_delivery_outcome_clear(&outcome);
-			g_clear_pointer(&client, op_smtp_client_free);
-			continue;
-		}
-		apply_outcome(job, message, body, &outcome, mx);
-		op_delivery_outcome_clear(&outcome);
-		if (!op_smtp_client_is_usable(client))
-			g_clear_pointer(&client, op_smtp_client_free);
+	if (state->route != NULL) {
+		state->client = connect_smarthost(job, state->route, &state->server,
+						  &state->connect_error);
+		return;
 	}
-	if (client != NULL)
-		op_smtp_client_quit(client);
+	state->client = connect_any(job, state->hosts, &mx, &state->connect_error);
+	state->server = g_strdup(mx);
+}
+
+/* Looks up the MX hosts the first time a message needs them. Returns FALSE
+ * with state->mx_error set when the lookup failed. */
+static gboolean
+route_state_resolve_mx(OpDeliveryJob *job, OpRouteState *state)
+{
+	if (!state->mx_resolved) {
+		state->mx_resolved = TRUE;
+		state->hosts = op_mx_resolve(job->env->resolver, job->domain, job->env->self,
+					     &state->mx_error);
+		if (state->hosts == NULL)
+			g_message("%s: MX lookup failed: %s", job->domain,
+				  state->mx_error->message);
+	}
+	return state->hosts != NULL;
+}
+
+static void
+send_message(OpDeliveryJob *job, OpRouteState *state, OpJobMessage *message, GBytes *body)
+{
+	g_auto(GStrv) addresses = dup_addresses(message);
+	OpDeliveryOutcome outcome = {0};
+	g_autoptr(GError) error = NULL;
+
+	if (!op_smtp_client_send(state->client, message->sender,
+				 (const char *const *)addresses, body, &outcome, &error)) {
+		/* Recipients refused before the connection broke keep their
+		 * own outcome; the rest are retried. */
+		if (outcome.recipients != NULL)
+			apply_outcome(job, message, body, &outcome, state->server);
+		else
+			apply_all(job, message, body, OP_DELIVERY_TEMPORARY, "4.4.2",
+				  error->message, state->server);
+		op_delivery_outcome_clear(&outcome);
+		g_clear_pointer(&state->client, op_smtp_client_free);
+		return;
+	}
+	apply_outcome(job, message, body, &outcome, state->server);
+	op_delivery_outcome_clear(&outcome);
+	if (!op_smtp_client_is_usable(state->client))
+		g_clear_pointer(&state->client, op_smtp_client_free);
+}
+
+static void
+deliver_message(OpDeliveryJob *job, OpRouteState *state, OpJobMessage *message, GBytes *body)
+{
+	route_state_select(state, dup_route(job, message));
+	if (state->route == NULL && !route_state_resolve_mx(job, state)) {
+		GError *error = state->mx_error;
+		gboolean permanent = g_error_matches(error, OP_ERROR, OP_ERROR_PERMANENT);
+
+		apply_all(job, message, body,
+			  permanent ? OP_DELIVERY_PERMANENT : OP_DELIVERY_TEMPORARY,
+			  op_mx_error_status(error), error->message, NULL);
+		return;
+	}
+	if (state->client == NULL && state->connect_error == NULL)
+		route_state_connect(job, state);
+	if (state->client == NULL) {
+		/* A smarthost's failures, a refused login included, are all
+		 * temporary: they come from its configuration, not from the
+		 * recipient. */
+		apply_all(job, message, body, OP_DELIVERY_TEMPORARY, "4.4.1",
+			  state->connect_error->message, state->route);
+		return;
+	}
+	send_message(job, state, message, body);
 }
 
 void
 op_delivery_job_run(OpDeliveryJob *job)
 {
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GPtrArray) hosts = op_mx_resolve(job->env->resolver, job->domain, job->env->self,
-						   &error);
+	OpRouteState state = {0};
 
-	if (hosts != NULL) {
-		deliver_messages(job, hosts);
-		return;
-	}
-	g_message("%s: MX lookup failed: %s", job->domain, error->message);
 	for (guint i = 0; i < job->messages->len; i++) {
 		OpJobMessage *message = g_ptr_array_index(job->messages, i);
 		g_autoptr(GBytes) body = op_store_load_body(job->env->store, message->message_id, NULL);
-		gboolean permanent = g_error_matches(error, OP_ERROR, OP_ERROR_PERMANENT);
 
 		if (body == NULL)
-			continue;
-		apply_all(job, message, body,
-			  permanent ? OP_DELIVERY_PERMANENT : OP_DELIVERY_TEMPORARY,
-			  op_mx_error_status(error), error->message, NULL);
+			continue; /* removed from the queue meanwhile */
+		deliver_message(job, &state, message, body);
 	}
+	route_state_clear(&state);
 }

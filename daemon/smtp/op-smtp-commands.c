@@ -46,6 +46,14 @@ auth_allowed(OpSmtpSession *session)
 	return session->tls_active;
 }
 
+/* An authenticated account, a client in trusted_networks and a local user
+ * on the sendmail socket may send to any domain. */
+static gboolean
+may_relay(OpSmtpSession *session)
+{
+	return session->account != NULL || session->trusted || session->local_peer != NULL;
+}
+
 static void
 proceed_ehlo(OpSmtpSession *session, const char *args, gboolean esmtp)
 {
@@ -64,9 +72,11 @@ proceed_ehlo(OpSmtpSession *session, const char *args, gboolean esmtp)
 	op_smtp_session_reply(session, "250-SIZE %" G_GUINT64_FORMAT, config->max_message_size);
 	op_smtp_session_reply(session, "250-8BITMIME");
 	op_smtp_session_reply(session, "250-ENHANCEDSTATUSCODES");
-	if (!session->tls_active)
+	/* The sendmail socket never leaves the host and its users are known by
+	 * uid, so it offers neither TLS nor AUTH. */
+	if (session->local_peer == NULL && !session->tls_active)
 		op_smtp_session_reply(session, "250-STARTTLS");
-	else if (session->account == NULL)
+	else if (session->local_peer == NULL && session->account == NULL)
 		op_smtp_session_reply(session, "250-AUTH PLAIN LOGIN");
 	op_smtp_session_reply(session, "250-SMTPUTF8");
 	op_smtp_session_reply(session, "250 CHUNKING");
@@ -109,6 +119,11 @@ handle_starttls(OpSmtpSession *session, const char *args)
 {
 	if (session->tls_active) {
 		op_smtp_session_reply(session, "503 5.5.1 TLS is already active");
+		return;
+	}
+	if (session->local_peer != NULL) {
+		op_smtp_session_reply(session, "502 5.5.1 STARTTLS is not offered on the local "
+					       "socket");
 		return;
 	}
 	if (*args != '\0') {
@@ -295,6 +310,11 @@ op_smtp_session_handle_auth_response(OpSmtpSession *session, const char *line)
 static gboolean
 check_auth(OpSmtpSession *session)
 {
+	if (session->local_peer != NULL) {
+		op_smtp_session_reply(session, "503 5.5.1 AUTH is not offered on the local socket: "
+					       "local users are known by their uid");
+		return FALSE;
+	}
 	if (!auth_allowed(session)) {
 		op_smtp_session_reply(session, "530 5.7.0 Must issue a STARTTLS command first");
 		return FALSE;
@@ -449,6 +469,37 @@ failed:
 	return FALSE;
 }
 
+/* Applies the sender rule of the sendmail socket (op_local_peer_check_sender)
+ * before the usual sender checks. */
+static gboolean
+check_local_sender(OpSmtpSession *session, const OpSmtpPath *path, const char *sender)
+{
+	OpLocalPeer *peer = session->local_peer;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *rejection = NULL;
+	g_autoptr(OpStoreDomain) domain = NULL;
+
+	if (*sender != '\0' && !peer->any_sender) {
+		domain = op_store_get_domain(session->context->store, path->domain_ascii, &error);
+		if (domain == NULL && !g_error_matches(error, OP_ERROR, OP_ERROR_NOT_FOUND)) {
+			op_session_log(session, G_LOG_LEVEL_WARNING,
+				       "checking sender <%s> failed: %s", sender, error->message);
+			op_smtp_session_reply(session, "451 4.3.0 Local error while checking the "
+						       "sender: try again later");
+			return FALSE;
+		}
+	}
+	rejection = op_local_peer_check_sender(peer, sender, session->context->config->hostname,
+					       domain != NULL);
+	if (rejection == NULL)
+		return TRUE;
+	op_session_log(session, G_LOG_LEVEL_MESSAGE, "rejected sender <%s> from %s: %s", sender,
+		       session->remote, rejection);
+	op_smtp_session_record_rejection(session, sender, NULL, rejection);
+	op_smtp_session_reply(session, "%s", rejection);
+	return FALSE;
+}
+
 static gboolean
 check_mail(OpSmtpSession *session, const char *args, OpSmtpPath *path)
 {
@@ -476,9 +527,11 @@ check_mail(OpSmtpSession *session, const char *args, OpSmtpPath *path)
 	}
 	/* A client that is neither authenticated nor trusted may relay nowhere
 	 * and RCPT rejects it, so its sender needs no store reads. */
-	if (session->account == NULL && !session->trusted)
+	if (!may_relay(session))
 		return TRUE;
 	sender = dup_ascii_mailbox(path);
+	if (session->local_peer != NULL && !check_local_sender(session, path, sender))
+		return FALSE;
 	return check_sender(session, sender);
 }
 
@@ -530,7 +583,7 @@ check_rcpt(OpSmtpSession *session, const char *args, OpSmtpPath *path)
 				      path->mailbox);
 		return FALSE;
 	}
-	if (session->account == NULL && !session->trusted) {
+	if (!may_relay(session)) {
 		op_session_log(session, G_LOG_LEVEL_MESSAGE,
 			       "relay denied to <%s> from %s: not authenticated", path->mailbox,
 			       session->remote);
@@ -759,7 +812,9 @@ start_submission(OpSmtpSession *session)
 	submission->context = session->context;
 	submission->session_id = g_strdup(session->id);
 	submission->account = g_strdup(session->account);
-	submission->trusted = session->trusted && session->account == NULL;
+	submission->trusted = (session->trusted || session->local_peer != NULL) &&
+			      session->account == NULL;
+	submission->local = session->local_peer != NULL;
 	submission->helo = g_strdup(session->helo);
 	submission->remote = g_strdup(session->remote);
 	if (session->tls_active)

@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include "sendmail/op-local-peer.h"
 #include "smtp/op-data-scanner.h"
 #include "smtp/op-smtp-session.h"
 
@@ -36,8 +37,11 @@ struct _OpSmtpSession {
 	gatomicrefcount ref_count;
 	OpSmtpContext *context;
 	char id[24];
-	char *remote;			/* the client's IP address as text */
+	char *remote;			/* the client's IP address, or the local user */
 	GInetAddress *remote_address;
+	char *client_key;		/* the server's per-client limit counts by it */
+	/* The user behind a sendmail-socket session, NULL for a network client. */
+	OpLocalPeer *local_peer;
 	GSocketConnection *connection;
 	int fd;
 	guint watch_id;
@@ -89,6 +93,9 @@ void op_smtp_session_close(OpSmtpSession *session);
 void op_smtp_session_process(OpSmtpSession *session);
 void op_smtp_session_update_watch(OpSmtpSession *session);
 void op_smtp_session_reset_transaction(OpSmtpSession *session);
+/* Marks a session of the sendmail socket: takes @peer and names the session
+ * by it. Call before op_smtp_session_start(). */
+void op_smtp_session_set_local(OpSmtpSession *session, OpLocalPeer *peer);
 
 /* op-smtp-commands.c */
 void op_smtp_session_greet(OpSmtpSession *session);

@@ -51,9 +51,19 @@ op_smtp_session_new(OpSmtpContext *context, GSocketConnection *connection, gbool
 	} else {
 		session->remote = g_strdup("unknown");
 	}
+	session->client_key = g_strdup(session->remote);
 	session->trusted = session->remote_address != NULL &&
 			   op_policy_is_trusted(context->trusted_networks, session->remote_address);
 	return session;
+}
+
+void
+op_smtp_session_set_local(OpSmtpSession *session, OpLocalPeer *peer)
+{
+	g_clear_pointer(&session->local_peer, op_local_peer_free);
+	session->local_peer = peer;
+	g_free(session->remote);
+	session->remote = g_strdup(peer->description);
 }
 
 OpSmtpSession *
@@ -72,6 +82,8 @@ op_smtp_session_unref(OpSmtpSession *session)
 	g_clear_object(&session->connection);
 	g_clear_object(&session->remote_address);
 	g_free(session->remote);
+	g_free(session->client_key);
+	g_clear_pointer(&session->local_peer, op_local_peer_free);
 	g_byte_array_unref(session->input);
 	g_string_free(session->output, TRUE);
 	g_free(session->helo);
@@ -115,6 +127,10 @@ start_tls(OpSmtpSession *session)
 void
 op_smtp_session_start(OpSmtpSession *session)
 {
+	/* A client that hangs up at once makes the greeting's write fail, and
+	 * closing drops the server's reference before this function returns. */
+	g_autoptr(OpSmtpSession) hold = op_smtp_session_ref(session);
+
 	op_session_log(session, G_LOG_LEVEL_INFO, "connect from %s%s", session->remote,
 		       session->implicit_tls ? " (implicit TLS)" : "");
 	if (session->implicit_tls) {

@@ -152,8 +152,15 @@ append_trace_headers(OpSubmission *submission, GPtrArray *headers, GString *pref
 		protocol = submission->account ? "ESMTPSA" : "ESMTPS";
 	else
 		protocol = submission->account ? "ESMTPA" : "ESMTP";
-	g_string_append_printf(prefix, "Received: from %s ([%s])\r\n\tby %s (Outpost) with %s",
-			       submission->helo, submission->remote, config->hostname, protocol);
+	/* A local program has no address: the comment names its user instead. */
+	if (submission->local)
+		g_string_append_printf(prefix, "Received: from %s (%s)", submission->helo,
+				       submission->remote);
+	else
+		g_string_append_printf(prefix, "Received: from %s ([%s])", submission->helo,
+				       submission->remote);
+	g_string_append_printf(prefix, "\r\n\tby %s (Outpost) with %s", config->hostname,
+			       protocol);
 	if (submission->tls_version != NULL)
 		g_string_append_printf(prefix, " (%s)", submission->tls_version);
 	g_string_append_printf(prefix, " id %s", submission->queue_id);

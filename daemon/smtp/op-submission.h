@@ -15,7 +15,8 @@ typedef struct {
 	OpSmtpContext *context; /* borrowed */
 	char *session_id;
 	char *account;		/* NULL unless authenticated */
-	gboolean trusted;	/* relaying for a trusted network */
+	gboolean trusted;	/* relaying for a trusted network or a local user */
+	gboolean local;		/* from the sendmail socket: remote names the user */
 	char *helo;
 	char *remote;
 	char *tls_version;	/* NULL without TLS */

@@ -815,6 +815,10 @@ start_submission(OpSmtpSession *session)
 	submission->trusted = (session->trusted || session->local_peer != NULL) &&
 			      session->account == NULL;
 	submission->local = session->local_peer != NULL;
+	if (session->local_peer != NULL)
+		submission->local_peer = op_local_peer_new(session->local_peer->uid,
+							   session->local_peer->user,
+							   session->local_peer->any_sender);
 	submission->helo = g_strdup(session->helo);
 	submission->remote = g_strdup(session->remote);
 	if (session->tls_active)

@@ -24,6 +24,7 @@ op_submission_free(OpSubmission *submission)
 {
 	if (submission == NULL)
 		return;
+	g_clear_pointer(&submission->local_peer, op_local_peer_free);
 	g_free(submission->session_id);
 	g_free(submission->account);
 	g_free(submission->helo);
@@ -53,6 +54,23 @@ set_local_failure(OpSubmission *submission, const char *what, const GError *erro
 					    what);
 }
 
+/* Applies the envelope rule of the sendmail socket to a From: address too,
+ * so an ordinary local user cannot sign mail as any managed domain. */
+static char *
+check_local_from(OpSubmission *submission, const char *address)
+{
+	g_autofree char *ascii = op_policy_dup_ascii_address(address);
+	const char *at = ascii ? strrchr(ascii, '@') : NULL;
+	g_autoptr(OpStoreDomain) domain = NULL;
+
+	if (submission->local_peer->any_sender)
+		return NULL;
+	if (at != NULL)
+		domain = op_store_get_domain(submission->context->store, at + 1, NULL);
+	return op_local_peer_check_sender(submission->local_peer, ascii ? ascii : address,
+					  submission->context->config->hostname, domain != NULL);
+}
+
 /* Applies the sender rules again, because the account, its aliases or the
  * domain may have changed since MAIL FROM: the account, the envelope sender
  * and every From: address. Returns FALSE after setting submission->reply. */
@@ -75,6 +93,8 @@ check_sender_addresses(OpSubmission *submission, OpSenderPolicy *policy, GPtrArr
 			set_local_failure(submission, "checking the sender", error);
 			return FALSE;
 		}
+		if (rejection == NULL && submission->local_peer != NULL)
+			rejection = check_local_from(submission, address);
 	}
 	submission->reply = rejection;
 	return rejection == NULL;

@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include "sendmail/op-local-peer.h"
 #include "smtp/op-smtp-server.h"
 
 G_BEGIN_DECLS
@@ -17,6 +18,7 @@ typedef struct {
 	char *account;		/* NULL unless authenticated */
 	gboolean trusted;	/* relaying for a trusted network or a local user */
 	gboolean local;		/* from the sendmail socket: remote names the user */
+	OpLocalPeer *local_peer; /* that user, for the From: rule; NULL otherwise */
 	char *helo;
 	char *remote;
 	char *tls_version;	/* NULL without TLS */

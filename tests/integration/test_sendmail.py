@@ -325,6 +325,14 @@ class RejectionTest(unittest.TestCase):
         self.assertIn("outpost-submit", stderr)
         self.assertIn("nobody@" + harness.HOSTNAME, stderr)
 
+    def test_unmanaged_from_rejected_for_nobody(self):
+        # The envelope sender is nobody's own, but the From: field names a
+        # domain the server does not manage: that would sign a forgery.
+        message = b"From: ceo@elsewhere.example\nSubject: spoof\n\nbody\n"
+        stderr = self.check_rejected(["-f", "nobody@" + harness.HOSTNAME, "user@accept.test"],
+                                    message, EX_NOPERM, "553 5.7.1", user="nobody")
+        self.assertIn("ceo@elsewhere.example", stderr)
+
     def test_unmanaged_sender_allowed_for_root(self):
         envelope, _ = send_and_wait(self, ["-f", "ceo@elsewhere.example", "user@accept.test"])
         self.assertEqual(envelope["mail_from"], "ceo@elsewhere.example")

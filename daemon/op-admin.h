@@ -96,4 +96,13 @@ gboolean op_admin_bounce_messages(OpAdmin *admin, const char *const *ids, guint 
 gboolean op_admin_get_queue_totals(OpAdmin *admin, OpStoreQueueTotals *totals, GError **error);
 GArray *op_admin_get_statistics(OpAdmin *admin, guint hours, GError **error);
 
+/* DNS publishing (op-admin-dns.c) */
+
+/* Publishes the records of op_admin_get_dns_records() to server ("HOST[:PORT]")
+ * with one TSIG-signed DNS UPDATE and sets *count to how many were sent. The
+ * secret is used for this call only. */
+gboolean op_admin_publish_dns_records(OpAdmin *admin, const char *domain, const char *server,
+				      const char *tsig_name, const char *tsig_algorithm,
+				      const char *tsig_secret, guint *count, GError **error);
+
 G_END_DECLS

@@ -23,6 +23,7 @@ static const OpCtlCommand *const op_ctl_tables[] = {
 	op_ctl_domain_commands,
 	op_ctl_queue_commands,
 	op_ctl_settings_commands,
+	op_ctl_dns_commands,
 };
 
 void
@@ -243,6 +244,13 @@ main(int argc, char **argv)
 		{"smarthost", 0, 0, G_OPTION_ARG_STRING, &ctl.smarthost,
 		 "With domain set: relay the domain's mail through HOST:PORT, \"\" to deliver by MX",
 		 "HOST:PORT"},
+		{"server", 0, 0, G_OPTION_ARG_STRING, &ctl.server,
+		 "With dns publish: the zone's primary DNS server, an IP address", "HOST[:PORT]"},
+		{"tsig", 0, 0, G_OPTION_ARG_STRING, &ctl.tsig,
+		 "With dns publish: the TSIG key, or - to read it from standard input",
+		 "NAME:ALGORITHM:SECRET"},
+		{"tsig-file", 0, 0, G_OPTION_ARG_FILENAME, &ctl.tsig_file,
+		 "With dns publish: read the TSIG key (NAME:ALGORITHM:SECRET) from FILE", "FILE"},
 		{NULL}};
 	g_autoptr(GOptionContext) context = g_option_context_new("NOUN VERB [ARGUMENT]");
 	int status = 0;
@@ -275,5 +283,8 @@ main(int argc, char **argv)
 	g_free(ctl.enabled);
 	g_free(ctl.hourly_limit);
 	g_free(ctl.smarthost);
+	g_free(ctl.server);
+	g_free(ctl.tsig);
+	g_free(ctl.tsig_file);
 	return status;
 }

@@ -32,6 +32,9 @@ typedef struct {
 	char *enabled;	    /* domain set: "yes" or "no" */
 	char *hourly_limit; /* domain set: messages per hour, 0 for no limit */
 	char *smarthost;    /* domain set: "HOST:PORT", "" for delivery by MX */
+	char *server;	    /* dns publish: "HOST[:PORT]" of the primary DNS server */
+	char *tsig;	    /* dns publish: "NAME:ALGORITHM:SECRET", or "-" for stdin */
+	char *tsig_file;    /* dns publish: a file whose first line is as --tsig */
 	OpDbusOutpost1Manager *proxy;
 } OpCtl;
 
@@ -49,6 +52,7 @@ typedef struct {
 extern const OpCtlCommand op_ctl_domain_commands[];
 extern const OpCtlCommand op_ctl_queue_commands[];
 extern const OpCtlCommand op_ctl_settings_commands[];
+extern const OpCtlCommand op_ctl_dns_commands[];
 
 void op_ctl_print_json(GVariant *value);
 const char *op_ctl_lookup_string(GVariant *dict, const char *key);

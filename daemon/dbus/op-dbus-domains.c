@@ -129,6 +129,24 @@ do_get_dns_records(OpCall *call, GError **error)
 }
 
 static GVariant *
+do_publish_dns_records(OpCall *call, GError **error)
+{
+	const char *domain = NULL;
+	const char *server = NULL;
+	const char *tsig_name = NULL;
+	const char *tsig_algorithm = NULL;
+	const char *tsig_secret = NULL;
+	guint count = 0;
+
+	g_variant_get(call->parameters, "(&s&s&s&s&s)", &domain, &server, &tsig_name,
+		      &tsig_algorithm, &tsig_secret);
+	if (!op_admin_publish_dns_records(call->service->admin, domain, server, tsig_name,
+					  tsig_algorithm, tsig_secret, &count, error))
+		return NULL;
+	return g_variant_new("(u)", count);
+}
+
+static GVariant *
 do_add_account(OpCall *call, GError **error)
 {
 	const char *address = NULL;
@@ -265,6 +283,7 @@ const OpDbusMethod op_dbus_domain_methods[] = {
 	{"GetDomain", OP_ACTION_READ, do_get_domain},
 	{"SetDomainSettings", OP_ACTION_MANAGE, do_set_domain_settings},
 	{"GetDnsRecords", OP_ACTION_READ, do_get_dns_records},
+	{"PublishDnsRecords", OP_ACTION_MANAGE, do_publish_dns_records},
 	{"AddAccount", OP_ACTION_MANAGE, do_add_account},
 	{"RemoveAccount", OP_ACTION_MANAGE, do_remove_account},
 	{"SetPassword", OP_ACTION_MANAGE, do_set_password},

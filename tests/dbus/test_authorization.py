@@ -61,6 +61,10 @@ DATA_DIR = None
 OUTPOSTCTL = None
 
 
+# Methods that talk to another server, which this suite does not run.
+NEEDS_NETWORK = {"PublishDnsRecords"}
+
+
 def valid_arguments(message_id):
     """Return the arguments that succeed once the fixtures exist.
 
@@ -82,6 +86,12 @@ def valid_arguments(message_id):
         "hours": ("u", 24),
         "id": ("s", message_id),
         "ids": ("as", [message_id]),
+        # Nothing listens on port 9, so an authorized publish fails as
+        # temporary after the checks that polkit must come before.
+        "server": ("s", "127.0.0.1:9"),
+        "tsig_name": ("s", "outpost-key"),
+        "tsig_algorithm": ("s", "hmac-sha256"),
+        "tsig_secret": ("s", "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"),
         ("AddDomain", "domain"): ("s", "nobody-test.example"),
         # Mail from the fixture domain is queued, so only force removes it.
         ("RemoveDomain", "force"): ("b", True),
@@ -818,7 +828,10 @@ class AuthorizationTest(unittest.TestCase):
             with self.subTest(method=repr(method)):
                 arguments = build_arguments(method, self.root)
                 reply = call_method(method, arguments)
-                self.assertTrue(reply.ok, "%s(%s) as root: %s" %
+                # The suite has no DNS server: reaching the network is success here.
+                reached = method.name in NEEDS_NETWORK and \
+                    reply.error_name == "io.github.outpostmail.Outpost1.Error.Temporary"
+                self.assertTrue(reply.ok or reached, "%s(%s) as root: %s" %
                                 (method.name, shorten(", ".join(arguments)), reply.describe()))
                 self.fixtures.wait_until_settled()
         domains = call_method(self.find_method("ListDomains"), [])

@@ -165,10 +165,15 @@ def make_zone_file(zone, records):
 class KnotServer:
     """knotd on 127.0.0.1:5353 serving ZONES, changed through its control socket."""
 
-    def __init__(self, directory):
+    def __init__(self, directory, zones=None, tsig_key=None, update_zones=()):
+        """zones defaults to ZONES. tsig_key (name, algorithm, base64 secret)
+        may send DNS UPDATE (RFC 2136) to the zones named in update_zones."""
         self.directory = directory
         self.socket = os.path.join(directory, "knot.sock")
         self.process = None
+        self.zones = ZONES if zones is None else zones
+        self.tsig_key = tsig_key
+        self.update_zones = set(update_zones)
 
     def write_config(self):
         zones_dir = os.path.join(self.directory, "zones")
@@ -190,12 +195,20 @@ class KnotServer:
             # Keep the zone files as written: changes live in memory only.
             "    zonefile-sync: -1",
             "    journal-content: none",
-            "zone:",
         ]
-        for zone, records in ZONES.items():
+        if self.tsig_key:
+            name, algorithm, secret = self.tsig_key
+            config += ["key:", "  - id: %s" % name, "    algorithm: %s" % algorithm,
+                       "    secret: %s" % secret,
+                       "acl:", "  - id: update", "    key: %s" % name,
+                       "    action: update"]
+        config.append("zone:")
+        for zone, records in self.zones.items():
             with open(os.path.join(zones_dir, zone + ".zone"), "w") as output:
                 output.write(make_zone_file(zone, records))
             config.append("  - domain: %s" % zone)
+            if self.tsig_key and zone in self.update_zones:
+                config.append("    acl: update")
         path = os.path.join(self.directory, "knot.conf")
         with open(path, "w") as output:
             output.write("\n".join(config) + "\n")
@@ -209,7 +222,7 @@ class KnotServer:
         def serving():
             self.process.check_running()
             try:
-                return all(dns_query(zone, "SOA") for zone in ZONES)
+                return all(dns_query(zone, "SOA") for zone in self.zones)
             except Exception:
                 return False
 

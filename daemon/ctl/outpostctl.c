@@ -130,36 +130,80 @@ op_ctl_read_password(OpCtl *ctl, GError **error)
 	}
 }
 
+/* Appends "  USAGE\n      DESCRIPTION\n" for one command. */
+static void
+append_usage(GString *text, const OpCtlCommand *command)
+{
+	/* ": " ends the arguments, which may contain a colon (HOST:PORT). */
+	const char *colon = strstr(command->help, ": ");
+	g_autofree char *usage = g_strdup_printf("%s %s %.*s", command->noun, command->verb,
+						 (int)(colon - command->help), command->help);
+	g_auto(GStrv) words = g_strsplit(usage, " ", -1);
+	g_autofree char *joined = NULL;
+	guint kept = 0;
+
+	/* An empty verb or argument list leaves no double or trailing space. */
+	for (guint i = 0; words[i] != NULL; i++) {
+		if (*words[i] != '\0')
+			words[kept++] = words[i];
+		else
+			g_free(words[i]);
+	}
+	words[kept] = NULL;
+	joined = g_strjoinv(" ", words);
+	g_string_append_printf(text, "  %s\n      %s\n", joined, colon + 2);
+}
+
+/* Lists the commands, or only those of noun (and verb) when given, so
+ * "outpostctl queue --help" and "outpostctl queue list --help" describe
+ * just those commands. */
 static char *
-dup_command_summary(void)
+dup_command_summary(const char *noun, const char *verb)
 {
 	GString *text = g_string_new("Commands:\n");
 
 	for (guint t = 0; t < G_N_ELEMENTS(op_ctl_tables); t++) {
 		for (const OpCtlCommand *command = op_ctl_tables[t]; command->noun; command++) {
-			/* ": " ends the arguments, which may contain a colon (HOST:PORT). */
-			const char *colon = strstr(command->help, ": ");
-
-			g_autofree char *usage = g_strdup_printf(
-				"%s %s %.*s", command->noun, command->verb,
-				(int)(colon - command->help), command->help);
-			g_auto(GStrv) words = g_strsplit(usage, " ", -1);
-			g_autofree char *joined = NULL;
-			guint kept = 0;
-
-			/* An empty verb or argument list leaves no double or trailing space. */
-			for (guint i = 0; words[i] != NULL; i++) {
-				if (*words[i] != '\0')
-					words[kept++] = words[i];
-				else
-					g_free(words[i]);
-			}
-			words[kept] = NULL;
-			joined = g_strjoinv(" ", words);
-			g_string_append_printf(text, "  %s\n      %s\n", joined, colon + 2);
+			if (noun != NULL && strcmp(noun, command->noun) != 0)
+				continue;
+			if (verb != NULL && *command->verb != '\0' &&
+			    strcmp(verb, command->verb) != 0)
+				continue;
+			append_usage(text, command);
 		}
 	}
 	return g_string_free(text, FALSE);
+}
+
+/* Finds the noun and verb a --help request is about: the first two words
+ * that are not options, when the first one names a command. */
+static void
+find_help_topic(int argc, char **argv, const char **noun, const char **verb)
+{
+	const char *words[2] = {NULL, NULL};
+	guint found = 0;
+	gboolean help = FALSE;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			help = TRUE;
+		else if (argv[i][0] != '-' && found < G_N_ELEMENTS(words))
+			words[found++] = argv[i];
+	}
+	if (!help || words[0] == NULL)
+		return;
+	for (guint t = 0; t < G_N_ELEMENTS(op_ctl_tables); t++) {
+		for (const OpCtlCommand *command = op_ctl_tables[t]; command->noun; command++) {
+			if (strcmp(words[0], command->noun) != 0)
+				continue;
+			*noun = words[0];
+			/* An unknown verb shows every verb of the noun. */
+			if (words[1] != NULL && strcmp(words[1], command->verb) == 0) {
+				*verb = words[1];
+				return;
+			}
+		}
+	}
 }
 
 static gboolean
@@ -207,7 +251,9 @@ main(int argc, char **argv)
 {
 	OpCtl ctl = {0};
 	g_autoptr(GError) error = NULL;
-	g_autofree char *summary = dup_command_summary();
+	const char *help_noun = NULL;
+	const char *help_verb = NULL;
+	g_autofree char *summary = NULL;
 	const GOptionEntry entries[] = {
 		{"session-bus", 0, 0, G_OPTION_ARG_NONE, &ctl.session_bus,
 		 "Talk to outpostd on the session bus instead of the system bus", NULL},
@@ -257,6 +303,8 @@ main(int argc, char **argv)
 
 	/* Non-ASCII domain names print in the user's locale. */
 	setlocale(LC_ALL, "");
+	find_help_topic(argc, argv, &help_noun, &help_verb);
+	summary = dup_command_summary(help_noun, help_verb);
 	g_option_context_add_main_entries(context, entries, NULL);
 	g_option_context_set_description(context, summary);
 	if (!g_option_context_parse(context, &argc, &argv, &error)) {

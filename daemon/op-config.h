@@ -9,7 +9,7 @@
 
 G_BEGIN_DECLS
 
-/* Where outpost-sendmail finds the daemon unless told otherwise. A daemon
+/* The socket outpost-sendmail uses unless --socket names another. A daemon
  * with a state directory of its own (--state-dir, --dev) keeps its socket
  * there instead, so two daemons never share one path. */
 #define OP_DEFAULT_SENDMAIL_SOCKET "/run/outpost/sendmail.sock"

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * What the outpostctl source files share: the options, the D-Bus proxy, the
- * command tables of each area and the output helpers.
+ * Declarations shared by the outpostctl source files: the options, the D-Bus
+ * proxy, the command tables of each area and the output helpers.
  */
 #pragma once
 

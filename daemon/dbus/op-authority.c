@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
  * polkit checks for the admin API. The subject is the caller's unique bus
- * name, so polkit looks up its process and user itself; a caller that set
+ * name, so polkit looks up its process and user itself. A caller that set
  * the allow-interactive-authorization flag may be asked for a password.
  */
 #define G_LOG_DOMAIN "outpost-dbus"

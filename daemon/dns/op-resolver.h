@@ -2,7 +2,7 @@
  *
  * A blocking DNS stub resolver over ldns for the delivery threads: one
  * configured recursive server (or the system's), a timeout, and DNS answers
- * turned into GErrors whose code tells whether a retry may help.
+ * turned into GErrors whose code shows whether a retry may help.
  */
 #pragma once
 

@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Delivers one domain's due messages: to the recipient domain's MX hosts,
- * or to a smarthost when the sender's domain or the server has one, with one
- * connection reused for each run of messages on the same route, and the
- * per-recipient outcome: delivered, deferred with exponential backoff, or
- * bounced to the sender.
+ * Delivers one domain's due messages to the recipient domain's MX hosts, or
+ * to a smarthost when the sender's domain or the server has one. One
+ * connection serves each run of messages on the same route. Each recipient
+ * is then delivered, deferred with exponential backoff, or bounced.
  */
 #define G_LOG_DOMAIN "outpost-queue"
 

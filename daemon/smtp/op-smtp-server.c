@@ -115,7 +115,7 @@ check_session_limits(OpSmtpServer *server, GSocketConnection *connection, gboole
 	OpConfig *config = server->context->config;
 	guint from_client = GPOINTER_TO_UINT(g_hash_table_lookup(server->per_client, key));
 
-	/* RFC 5321 §3.8: 421 tells the client to come back later. */
+	/* RFC 5321 §3.8: with 421 the client retries later. */
 	if (g_hash_table_size(server->sessions) >= config->max_sessions) {
 		g_message("connection from %s refused: %u sessions are open, the limit is %u",
 			  name, g_hash_table_size(server->sessions), config->max_sessions);

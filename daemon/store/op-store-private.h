@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * What the store's source files share: the two connections with their
- * locks, and small helpers that turn SQLite results into GErrors.
+ * Declarations shared by the store's source files: the two connections with
+ * their locks, and small helpers that turn SQLite results into GErrors.
  */
 #pragma once
 

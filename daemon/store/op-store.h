@@ -72,10 +72,10 @@ typedef struct {
 	gboolean is_bounce;
 } OpStoreRecipient;
 
-/* One row of ListQueue. The message-wide values summarize its recipients:
- * held if any is held, else deferred once any was tried; the most attempts,
- * the earliest next attempt of those not held and the reply of the recipient
- * tried most. */
+/* One row of ListQueue, with message-wide values that summarize its
+ * recipients. The state is held if any recipient is held, else deferred once
+ * any was tried. The row has the most attempts, the earliest next attempt of
+ * the recipients not held, and the reply of the recipient tried most. */
 typedef struct {
 	char *id;
 	char *sender;

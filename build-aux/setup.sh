@@ -10,14 +10,17 @@ cd "$(dirname "$0")/.."
 build_packages=(
 	meson ninja-build pkg-config gcc libc6-dev libglib2.0-dev libglib2.0-bin libssl-dev
 	libsqlite3-dev libopendkim-dev libldns-dev libsoup-3.0-dev libpolkit-gobject-1-dev
-	libsystemd-dev libcrypt-dev libjson-glib-dev openssl
+	libsystemd-dev libcrypt-dev libjson-glib-dev libxml2-dev openssl
+	libgtk-4-dev libadwaita-1-dev gettext desktop-file-utils appstream
 )
 # swaks needs libnet-ssleay-perl for STARTTLS; it is only a recommendation of
 # the swaks package, so --no-install-recommends would leave it out.
 test_packages=(
 	dbus swaks libnet-ssleay-perl python3 python3-aiosmtpd python3-dkim python3-nacl
 	python3-dnspython knot knot-dnsutils iproute2 util-linux sqlite3 polkitd pkexec
-	libglib2.0-bin systemd
+	libglib2.0-bin systemd python3-spf pdns-server pdns-backend-sqlite3 curl
+	libxml2-utils xvfb xauth python3-dogtail python3-pyatspi gir1.2-atspi-2.0
+	fonts-dejavu-core libgl1-mesa-dri
 )
 
 missing=()

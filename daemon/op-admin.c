@@ -353,14 +353,117 @@ check_setting_type(const char *key, GVariant *value, const GVariantType *type,
 	return TRUE;
 }
 
-/* Reads one entry of SetDomainSettings into settings. A smarthost is
- * normalized into *smarthost, which settings then borrows. */
+/* Returns the server a mail client reads from as "host:port", or "" for none. */
+static char *
+normalize_incoming_server(const char *key, const char *value, GError **error)
+{
+	g_autoptr(GError) local_error = NULL;
+	char *server = op_admin_normalize_smarthost(value, &local_error);
+
+	if (server == NULL)
+		g_set_error(error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT,
+			    "invalid %s: expected HOST:PORT, such as mail.example.org:%s, or \"\" "
+			    "for none",
+			    key, strcmp(key, "imap-server") == 0 ? "993" : "995");
+	return server;
+}
+
+/* Returns the DMARC policy (RFC 7489 §6.3, p=) in lower case. */
+static char *
+normalize_dmarc_policy(const char *value, GError **error)
+{
+	static const char *const policies[] = { "none", "quarantine", "reject", NULL };
+	g_autofree char *lower = g_ascii_strdown(value, -1);
+
+	if (g_strv_contains(policies, lower))
+		return g_steal_pointer(&lower);
+	g_set_error(error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT,
+		    "invalid dmarc-policy: use none, quarantine or reject");
+	return NULL;
+}
+
+/* Returns the address aggregate DMARC reports go to, or "" for the default,
+ * postmaster at the domain. */
+static char *
+normalize_report_address(const char *value, GError **error)
+{
+	g_autoptr(GError) local_error = NULL;
+	char *address;
+
+	if (*value == '\0')
+		return g_strdup("");
+	address = op_admin_normalize_address(value, &local_error);
+	if (address == NULL)
+		g_set_error(error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT,
+			    "invalid dmarc-rua: give an address such as dmarc@example.org, or \"\" "
+			    "for postmaster at the domain");
+	return address;
+}
+
+/* The string settings: each is normalized, then stored through its has_ flag
+ * and field in OpStoreDomainSettings. */
+typedef struct {
+	const char *key;
+	gsize has_offset;
+	gsize value_offset;
+} StringSetting;
+
+#define STRING_SETTING(key, field)                                                                 \
+	{ key, G_STRUCT_OFFSET(OpStoreDomainSettings, has_##field),                                \
+	  G_STRUCT_OFFSET(OpStoreDomainSettings, field) }
+
+static const StringSetting string_settings[] = {
+	STRING_SETTING("smarthost", smarthost),
+	STRING_SETTING("imap-server", imap_server),
+	STRING_SETTING("pop3-server", pop3_server),
+	STRING_SETTING("dmarc-policy", dmarc_policy),
+	STRING_SETTING("dmarc-rua", dmarc_rua),
+};
+
+static char *
+normalize_string_setting(const char *key, const char *value, GError **error)
+{
+	if (strcmp(key, "smarthost") == 0)
+		return op_admin_normalize_smarthost(value, error);
+	if (strcmp(key, "dmarc-policy") == 0)
+		return normalize_dmarc_policy(value, error);
+	if (strcmp(key, "dmarc-rua") == 0)
+		return normalize_report_address(value, error);
+	return normalize_incoming_server(key, value, error);
+}
+
+static gboolean
+read_string_setting(const StringSetting *setting, GVariant *value,
+		    OpStoreDomainSettings *settings, GPtrArray *owned, GError **error)
+{
+	gboolean *has = G_STRUCT_MEMBER_P(settings, setting->has_offset);
+	char *normalized;
+
+	if (!check_setting_type(setting->key, value, G_VARIANT_TYPE_STRING, *has, error))
+		return FALSE;
+	normalized = normalize_string_setting(setting->key, g_variant_get_string(value, NULL),
+					      error);
+	if (normalized == NULL)
+		return FALSE;
+	g_ptr_array_add(owned, normalized);
+	*has = TRUE;
+	G_STRUCT_MEMBER(const char *, settings, setting->value_offset) = normalized;
+	return TRUE;
+}
+
+/* Reads one entry of SetDomainSettings into settings. Normalized strings go
+ * into owned, which settings then borrows from. */
 static gboolean
 read_domain_setting(const char *key, GVariant *value, OpStoreDomainSettings *settings,
-		    char **smarthost, GError **error)
+		    GPtrArray *owned, GError **error)
 {
 	g_autofree char *printable = NULL;
 
+	for (gsize i = 0; i < G_N_ELEMENTS(string_settings); i++) {
+		if (strcmp(key, string_settings[i].key) == 0)
+			return read_string_setting(&string_settings[i], value, settings, owned,
+						   error);
+	}
 	if (strcmp(key, "enabled") == 0) {
 		if (!check_setting_type(key, value, G_VARIANT_TYPE_BOOLEAN, settings->has_enabled,
 					error))
@@ -373,20 +476,11 @@ read_domain_setting(const char *key, GVariant *value, OpStoreDomainSettings *set
 			return FALSE;
 		settings->has_hourly_limit = TRUE;
 		settings->hourly_limit = g_variant_get_uint32(value);
-	} else if (strcmp(key, "smarthost") == 0) {
-		if (!check_setting_type(key, value, G_VARIANT_TYPE_STRING,
-					settings->has_smarthost, error))
-			return FALSE;
-		*smarthost = op_admin_normalize_smarthost(g_variant_get_string(value, NULL),
-							  error);
-		if (*smarthost == NULL)
-			return FALSE;
-		settings->has_smarthost = TRUE;
-		settings->smarthost = *smarthost;
 	} else {
 		printable = dup_printable_key(key);
 		g_set_error(error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT,
-			    "unknown domain setting %s: use enabled, hourly-limit or smarthost",
+			    "unknown domain setting %s: use enabled, hourly-limit, smarthost, "
+			    "imap-server, pop3-server, dmarc-policy, dmarc-rua or dkim-selector",
 			    printable);
 		return FALSE;
 	}
@@ -403,9 +497,15 @@ describe_changes(const OpStoreDomainSettings *changes)
 		g_string_append_printf(text, " enabled=%s", changes->enabled ? "yes" : "no");
 	if (changes->has_hourly_limit)
 		g_string_append_printf(text, " hourly-limit=%u", changes->hourly_limit);
-	if (changes->has_smarthost)
-		g_string_append_printf(text, " smarthost=%s",
-				       *changes->smarthost ? changes->smarthost : "none");
+	for (gsize i = 0; i < G_N_ELEMENTS(string_settings); i++) {
+		const StringSetting *setting = &string_settings[i];
+		const char *value;
+
+		if (!G_STRUCT_MEMBER(gboolean, changes, setting->has_offset))
+			continue;
+		value = G_STRUCT_MEMBER(const char *, changes, setting->value_offset);
+		g_string_append_printf(text, " %s=%s", setting->key, *value ? value : "none");
+	}
 	if (text->len == 0)
 		g_string_append(text, " nothing");
 	return g_string_free(text, FALSE);
@@ -418,7 +518,7 @@ op_admin_set_domain_settings(OpAdmin *admin, const char *domain, GVariant *setti
 			     GError **error)
 {
 	g_autofree char *name = op_admin_normalize_domain(domain, error);
-	g_autofree char *smarthost = NULL;
+	g_autoptr(GPtrArray) owned = g_ptr_array_new_with_free_func(g_free);
 	g_autofree char *description = NULL;
 	OpStoreDomainSettings changes = {0};
 	GVariantIter iter;
@@ -429,7 +529,7 @@ op_admin_set_domain_settings(OpAdmin *admin, const char *domain, GVariant *setti
 		return FALSE;
 	g_variant_iter_init(&iter, settings);
 	while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
-		gboolean ok = read_domain_setting(key, value, &changes, &smarthost, error);
+		gboolean ok = read_domain_setting(key, value, &changes, owned, error);
 
 		g_variant_unref(value);
 		if (!ok)

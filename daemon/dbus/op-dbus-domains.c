@@ -38,13 +38,18 @@ static void
 add_domain_entries(GVariantBuilder *builder, const OpStoreDomain *domain)
 {
 	op_dbus_add_entry(builder, "name", g_variant_new_string(domain->name));
-	op_dbus_add_entry(builder, "dkim-selector", g_variant_new_string(domain->dkim_selector));
+	op_dbus_add_entry(builder, "dkim-selector",
+			  g_variant_new_string(domain->dkim_selector ? domain->dkim_selector : ""));
 	op_dbus_add_entry(builder, "enabled", g_variant_new_boolean(domain->enabled));
 	op_dbus_add_entry(builder, "accounts", g_variant_new_uint32(domain->accounts));
 	op_dbus_add_entry(builder, "created", g_variant_new_int64(domain->created));
 	op_dbus_add_entry(builder, "hourly-limit", g_variant_new_uint32(domain->hourly_limit));
 	op_dbus_add_entry(builder, "smarthost",
 			  g_variant_new_string(domain->smarthost ? domain->smarthost : ""));
+	op_dbus_add_entry(builder, "imap-server", g_variant_new_string(domain->imap_server));
+	op_dbus_add_entry(builder, "pop3-server", g_variant_new_string(domain->pop3_server));
+	op_dbus_add_entry(builder, "dmarc-policy", g_variant_new_string(domain->dmarc_policy));
+	op_dbus_add_entry(builder, "dmarc-rua", g_variant_new_string(domain->dmarc_rua));
 	op_dbus_add_entry(builder, "status",
 			  g_variant_new_string(domain->enabled ? "ok" : "disabled"));
 }

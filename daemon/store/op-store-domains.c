@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Domains and accounts in the store. Each domain has its DKIM key's selector
- * and path, an hourly limit and a smarthost. Each account has its password
+ * Domains and accounts in the store. Each domain has its DKIM keys (in
+ * op-store-dkim.c), an hourly limit, a smarthost and the settings given to
+ * mail clients. Each account has its password
  * hash, an hourly limit and aliases. The counts of accepted messages that
  * the hourly limits are checked against are here too.
  */
@@ -11,26 +12,50 @@
 
 #include "op-error.h"
 
+static gboolean
+insert_domain(OpStore *store, const char *name, const char *selector, const char *key_path,
+	      const char *algorithm, GError **error)
+{
+	g_autoptr(sqlite3_stmt) domain = op_store_prepare(store->write_db,
+						 "INSERT INTO domains (name, created) VALUES (?, ?)",
+						 error);
+	g_autoptr(sqlite3_stmt) key = NULL;
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+
+	if (domain == NULL)
+		return FALSE;
+	sqlite3_bind_text(domain, 1, name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(domain, 2, now);
+	if (!op_store_step_done(store->write_db, domain, "adding the domain", error))
+		return FALSE;
+	key = op_store_prepare(store->write_db,
+			       "INSERT INTO dkim_keys (domain_id, selector, algorithm, key_path, "
+			       "state, created, changed) VALUES (?, ?, ?, ?, 'active', ?, ?)",
+			       error);
+	if (key == NULL)
+		return FALSE;
+	sqlite3_bind_int64(key, 1, sqlite3_last_insert_rowid(store->write_db));
+	sqlite3_bind_text(key, 2, selector, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(key, 3, algorithm, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(key, 4, key_path, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(key, 5, now);
+	sqlite3_bind_int64(key, 6, now);
+	return op_store_step_done(store->write_db, key, "adding the DKIM key", error);
+}
+
+/* Adds the domain with its first DKIM key, active at once, in one transaction. */
 gboolean
 op_store_add_domain(OpStore *store, const char *name, const char *selector, const char *key_path,
 		    const char *algorithm, GError **error)
 {
 	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&store->write_lock);
-	g_autoptr(sqlite3_stmt) stmt = op_store_prepare(store->write_db,
-					       "INSERT INTO domains (name, dkim_selector, "
-					       "dkim_key_path, dkim_algorithm, created) "
-					       "VALUES (?, ?, ?, ?, ?)",
-					       error);
 	g_autoptr(GError) local_error = NULL;
 
-	if (stmt == NULL)
+	if (!op_store_exec(store->write_db, "BEGIN IMMEDIATE", error))
 		return FALSE;
-	sqlite3_bind_text(stmt, 1, name, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(stmt, 2, selector, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(stmt, 3, key_path, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(stmt, 4, algorithm, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(stmt, 5, g_get_real_time() / G_USEC_PER_SEC);
-	if (!op_store_step_done(store->write_db, stmt, "adding the domain", &local_error)) {
+	if (!insert_domain(store, name, selector, key_path, algorithm, &local_error) ||
+	    !op_store_exec(store->write_db, "COMMIT", &local_error)) {
+		op_store_exec(store->write_db, "ROLLBACK", NULL);
 		if (g_error_matches(local_error, OP_ERROR, OP_ERROR_EXISTS)) {
 			g_set_error(error, OP_ERROR, OP_ERROR_EXISTS,
 				    "the domain %s is already managed", name);
@@ -141,13 +166,21 @@ read_domain_row(sqlite3_stmt *stmt)
 	domain->accounts = (guint)sqlite3_column_int64(stmt, 6);
 	domain->hourly_limit = (guint)sqlite3_column_int64(stmt, 7);
 	domain->smarthost = op_store_dup_column_text(stmt, 8);
+	domain->imap_server = op_store_dup_column_text(stmt, 9);
+	domain->pop3_server = op_store_dup_column_text(stmt, 10);
+	domain->dmarc_policy = op_store_dup_column_text(stmt, 11);
+	domain->dmarc_rua = op_store_dup_column_text(stmt, 12);
 	return domain;
 }
 
+/* The DKIM columns are those of the active RSA key, the one every message is signed
+ * with; an Ed25519 key, when there is one, signs beside it. */
 #define DOMAIN_COLUMNS                                                                             \
-	"SELECT name, dkim_selector, dkim_key_path, dkim_algorithm, enabled, created, "            \
+	"SELECT name, k.selector, k.key_path, k.algorithm, enabled, domains.created, "             \
 	"(SELECT count(*) FROM accounts WHERE accounts.domain_id = domains.id), "                  \
-	"hourly_limit, smarthost FROM domains "
+	"hourly_limit, smarthost, imap_server, pop3_server, dmarc_policy, dmarc_rua "              \
+	"FROM domains LEFT JOIN dkim_keys k ON k.domain_id = domains.id "                          \
+	"AND k.state = 'active' AND k.algorithm = 'rsa-sha256' "
 
 OpStoreDomain *
 op_store_get_domain(OpStore *store, const char *name, GError **error)
@@ -203,7 +236,11 @@ op_store_set_domain_settings(OpStore *store, const char *name,
 					       "UPDATE domains SET "
 					       "enabled = coalesce(?2, enabled), "
 					       "hourly_limit = coalesce(?3, hourly_limit), "
-					       "smarthost = coalesce(?4, smarthost) "
+					       "smarthost = coalesce(?4, smarthost), "
+					       "imap_server = coalesce(?5, imap_server), "
+					       "pop3_server = coalesce(?6, pop3_server), "
+					       "dmarc_policy = coalesce(?7, dmarc_policy), "
+					       "dmarc_rua = coalesce(?8, dmarc_rua) "
 					       "WHERE name = ?1",
 					       error);
 
@@ -216,6 +253,14 @@ op_store_set_domain_settings(OpStore *store, const char *name,
 		sqlite3_bind_int64(stmt, 3, settings->hourly_limit);
 	if (settings->has_smarthost)
 		sqlite3_bind_text(stmt, 4, settings->smarthost, -1, SQLITE_TRANSIENT);
+	if (settings->has_imap_server)
+		sqlite3_bind_text(stmt, 5, settings->imap_server, -1, SQLITE_TRANSIENT);
+	if (settings->has_pop3_server)
+		sqlite3_bind_text(stmt, 6, settings->pop3_server, -1, SQLITE_TRANSIENT);
+	if (settings->has_dmarc_policy)
+		sqlite3_bind_text(stmt, 7, settings->dmarc_policy, -1, SQLITE_TRANSIENT);
+	if (settings->has_dmarc_rua)
+		sqlite3_bind_text(stmt, 8, settings->dmarc_rua, -1, SQLITE_TRANSIENT);
 	if (!op_store_step_done(store->write_db, stmt, "changing the domain", error))
 		return FALSE;
 	if (sqlite3_changes(store->write_db) == 0) {
@@ -236,6 +281,10 @@ op_store_domain_free(OpStoreDomain *domain)
 	g_free(domain->dkim_key_path);
 	g_free(domain->dkim_algorithm);
 	g_free(domain->smarthost);
+	g_free(domain->imap_server);
+	g_free(domain->pop3_server);
+	g_free(domain->dmarc_policy);
+	g_free(domain->dmarc_rua);
 	g_free(domain);
 }
 

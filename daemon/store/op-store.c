@@ -79,10 +79,52 @@ static const char op_store_schema_v2[] =
 static const char op_store_schema_v3[] =
 	"CREATE INDEX accounts_domain ON accounts(domain_id);";
 
+/* Version 4: DKIM keys move to their own table so a domain can hold a pending, an
+ * active and a retiring key during a rotation, plus an Ed25519 key beside the RSA one;
+ * per-domain client settings and DMARC policy; per-account tokens for the Apple
+ * profile download; stored DNS publishing targets and the last deliverability check. */
+static const char op_store_schema_v4[] =
+	"CREATE TABLE dkim_keys ("
+	"  id INTEGER PRIMARY KEY,"
+	"  domain_id INTEGER NOT NULL REFERENCES domains(id) ON DELETE CASCADE,"
+	"  selector TEXT NOT NULL COLLATE NOCASE,"
+	"  algorithm TEXT NOT NULL,"
+	"  key_path TEXT NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  changed INTEGER NOT NULL,"
+	"  UNIQUE (domain_id, selector));"
+	"INSERT INTO dkim_keys (domain_id, selector, algorithm, key_path, state, created, changed)"
+	"  SELECT id, dkim_selector, dkim_algorithm, dkim_key_path, 'active', created, created"
+	"  FROM domains;"
+	"ALTER TABLE domains DROP COLUMN dkim_selector;"
+	"ALTER TABLE domains DROP COLUMN dkim_key_path;"
+	"ALTER TABLE domains DROP COLUMN dkim_algorithm;"
+	"ALTER TABLE domains ADD COLUMN imap_server TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE domains ADD COLUMN pop3_server TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE domains ADD COLUMN dmarc_policy TEXT NOT NULL DEFAULT 'none';"
+	"ALTER TABLE domains ADD COLUMN dmarc_rua TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE accounts ADD COLUMN profile_token TEXT;"
+	"CREATE UNIQUE INDEX accounts_profile_token ON accounts(profile_token);"
+	"CREATE TABLE publish_targets ("
+	"  domain_id INTEGER PRIMARY KEY REFERENCES domains(id) ON DELETE CASCADE,"
+	"  kind TEXT NOT NULL,"
+	"  server TEXT NOT NULL,"
+	"  key_name TEXT NOT NULL DEFAULT '',"
+	"  key_algorithm TEXT NOT NULL DEFAULT '',"
+	"  secret TEXT NOT NULL,"
+	"  zone TEXT NOT NULL DEFAULT '');"
+	"CREATE TABLE dns_checks ("
+	"  domain_id INTEGER PRIMARY KEY REFERENCES domains(id) ON DELETE CASCADE,"
+	"  time INTEGER NOT NULL,"
+	"  health TEXT NOT NULL,"
+	"  report TEXT NOT NULL);";
+
 static const char *const op_store_migrations[] = {
 	op_store_schema_v1,
 	op_store_schema_v2,
 	op_store_schema_v3,
+	op_store_schema_v4,
 };
 
 static gboolean

@@ -18,7 +18,7 @@ typedef struct _OpStore OpStore;
 
 typedef struct {
 	char *name;
-	char *dkim_selector;
+	char *dkim_selector;  /* the active RSA signing key, NULL if none */
 	char *dkim_key_path;
 	char *dkim_algorithm;
 	gboolean enabled;
@@ -26,6 +26,10 @@ typedef struct {
 	guint accounts;
 	guint hourly_limit; /* messages per hour from the domain, 0 for no limit */
 	char *smarthost;    /* "host:port" to relay through, "" to deliver by MX */
+	char *imap_server;  /* "host:port" users read mail from, "" when not set */
+	char *pop3_server;  /* "host:port", "" when not set */
+	char *dmarc_policy; /* "none", "quarantine" or "reject" */
+	char *dmarc_rua;    /* the aggregate report address, "" for postmaster@ */
 } OpStoreDomain;
 
 typedef struct {
@@ -46,6 +50,14 @@ typedef struct {
 	guint hourly_limit;
 	gboolean has_smarthost;
 	const char *smarthost;
+	gboolean has_imap_server;
+	const char *imap_server;
+	gboolean has_pop3_server;
+	const char *pop3_server;
+	gboolean has_dmarc_policy;
+	const char *dmarc_policy;
+	gboolean has_dmarc_rua;
+	const char *dmarc_rua;
 } OpStoreDomainSettings;
 
 /* A message ready to enter the queue. */

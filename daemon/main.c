@@ -297,6 +297,7 @@ ready_cb(gpointer user_data)
 	OpDaemon *daemon = user_data;
 
 	op_queue_start(daemon->queue);
+	op_admin_start_dkim_rotations(&daemon->admin);
 	print_banner(daemon);
 	sd_notify(0, "READY=1");
 }
@@ -353,6 +354,7 @@ reload_cb(gpointer user_data)
 static void
 teardown(OpDaemon *daemon)
 {
+	op_admin_stop_dkim_rotations(&daemon->admin);
 	g_clear_pointer(&daemon->dbus, op_dbus_service_free);
 	g_clear_pointer(&daemon->server, op_smtp_server_free);
 	g_clear_pointer(&daemon->queue, op_queue_free);

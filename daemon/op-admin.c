@@ -13,6 +13,7 @@
 #include "auth/op-password.h"
 #include "dkim/op-dkim.h"
 #include "dns/op-records.h"
+#include "dns/op-spf.h"
 #include "op-error.h"
 #include "smtp/op-address.h"
 
@@ -23,6 +24,8 @@
 #define OP_MAX_ADDRESS_LENGTH 254
 /* A bracketed IPv6 address or a host name, a colon and a port. */
 #define OP_MAX_SMARTHOST_LENGTH (OP_MAX_DOMAIN_LENGTH + 8)
+/* Seconds for the lookups behind generated records (the published SPF record). */
+#define OP_RECORDS_LOOKUP_TIMEOUT 3
 
 static gboolean
 is_valid_label(const char *label, gsize len)
@@ -107,14 +110,6 @@ op_admin_normalize_address(const char *address, GError **error)
 	return g_strdup_printf("%s@%s", local_part, ascii);
 }
 
-static char *
-dup_key_path(OpAdmin *admin, const char *domain, const char *selector)
-{
-	g_autofree char *name = g_strdup_printf("%s.%s.pem", domain, selector);
-
-	return g_build_filename(admin->config->state_dir, "dkim", name, NULL);
-}
-
 gboolean
 op_admin_add_domain(OpAdmin *admin, const char *domain, GError **error)
 {
@@ -134,7 +129,7 @@ op_admin_add_domain(OpAdmin *admin, const char *domain, GError **error)
 		return FALSE;
 	}
 	/* A dated selector lets a later key rotation publish a new one beside it. */
-	selector = g_date_time_format(now, "op%Y%m");
+	selector = g_date_time_format(now, "op%Y%m%d");
 	key_dir = g_build_filename(admin->config->state_dir, "dkim", NULL);
 	if (g_mkdir_with_parents(key_dir, 0700) != 0) {
 		int saved = errno;
@@ -143,7 +138,7 @@ op_admin_add_domain(OpAdmin *admin, const char *domain, GError **error)
 			    g_strerror(saved));
 		return FALSE;
 	}
-	key_path = dup_key_path(admin, name, selector);
+	key_path = op_admin_dup_dkim_key_path(admin, name, selector);
 	/* A key left by an earlier, removed domain of the same name is replaced. */
 	g_unlink(key_path);
 	if (!op_dkim_generate_key(key_path, OP_DKIM_RSA_SHA256, error))
@@ -160,18 +155,22 @@ gboolean
 op_admin_remove_domain(OpAdmin *admin, const char *domain, gboolean force, GError **error)
 {
 	g_autofree char *name = op_admin_normalize_domain(domain, error);
-	g_autoptr(OpStoreDomain) stored = NULL;
+	g_autoptr(GPtrArray) keys = NULL;
 
 	if (name == NULL)
 		return FALSE;
-	stored = op_store_get_domain(admin->store, name, error);
-	if (stored == NULL)
+	keys = op_admin_list_dkim_keys(admin, name, error);
+	if (keys == NULL)
 		return FALSE;
 	if (!op_store_remove_domain(admin->store, name, force, error))
 		return FALSE;
-	if (g_unlink(stored->dkim_key_path) != 0 && errno != ENOENT)
-		g_warning("removing the DKIM key %s failed: %s", stored->dkim_key_path,
-			  g_strerror(errno));
+	for (guint i = 0; i < keys->len; i++) {
+		const OpStoreDkimKey *key = keys->pdata[i];
+
+		if (g_unlink(key->key_path) != 0 && errno != ENOENT)
+			g_warning("removing the DKIM key %s failed: %s", key->key_path,
+				  g_strerror(errno));
+	}
 	g_message("domain %s removed", name);
 	return TRUE;
 }
@@ -182,23 +181,103 @@ op_admin_list_domains(OpAdmin *admin, GError **error)
 	return op_store_list_domains(admin->store, error);
 }
 
+/* The terms the server needs in SPF: its sending addresses, or the
+ * addresses of its host name. */
+static GPtrArray *
+dup_needed_spf_terms(OpAdmin *admin)
+{
+	GPtrArray *terms = g_ptr_array_new_with_free_func(g_free);
+
+	for (char **text = admin->config->sending_addresses; *text != NULL; text++)
+		g_ptr_array_add(terms, g_strdup_printf("%s:%s", strchr(*text, ':') ? "ip6" : "ip4",
+						       *text));
+	if (terms->len == 0)
+		g_ptr_array_add(terms, g_strdup_printf("a:%s", admin->config->hostname));
+	g_ptr_array_add(terms, NULL);
+	return terms;
+}
+
+/* Returns the SPF record to publish: the one the domain publishes now with
+ * the server's terms merged in (RFC 7208 §3.2 allows only one record), or a
+ * new one. *purpose gets a warning when the record needs too many lookups. */
+static char *
+dup_merged_spf(OpAdmin *admin, const char *domain, char **purpose)
+{
+	g_autoptr(OpResolver) resolver = op_resolver_new(admin->config->dns_resolver,
+							 OP_RECORDS_LOOKUP_TIMEOUT, NULL);
+	g_autoptr(GPtrArray) texts = NULL;
+	g_autoptr(GPtrArray) terms = dup_needed_spf_terms(admin);
+	g_autoptr(GError) error = NULL;
+	g_autofree char *merged = NULL;
+	const char *current = NULL;
+	OpSpfLookup lookup;
+	guint count = 0;
+
+	if (resolver == NULL)
+		return NULL;
+	texts = op_resolver_lookup_txt(resolver, domain, NULL);
+	if (texts != NULL)
+		current = op_spf_record_select(texts, domain, NULL);
+	merged = op_spf_record_merge(current, (const char *const *)terms->pdata, NULL, &error);
+	if (merged == NULL) {
+		g_message("domain %s: the published SPF record is not kept: %s", domain,
+			  error->message);
+		return NULL;
+	}
+	op_spf_lookup_init_resolver(&lookup, resolver);
+	if (op_spf_count_record_lookups(&lookup, domain, merged, &count, NULL) &&
+	    count > OP_SPF_MAX_DNS_LOOKUPS)
+		*purpose = g_strdup_printf(
+			"SPF tells receivers which servers may send mail for the domain. This "
+			"record needs %u DNS lookups, and receivers stop at %d: remove include: "
+			"terms of services you no longer use.",
+			count, OP_SPF_MAX_DNS_LOOKUPS);
+	return g_steal_pointer(&merged);
+}
+
 GPtrArray *
 op_admin_get_dns_records(OpAdmin *admin, const char *domain, GError **error)
 {
 	g_autofree char *name = op_admin_normalize_domain(domain, error);
 	g_autoptr(OpStoreDomain) stored = NULL;
-	g_autofree char *txt = NULL;
+	g_autoptr(GPtrArray) keys = NULL;
+	g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GArray) dkim = g_array_new(FALSE, TRUE, sizeof(OpRecordsDkimKey));
+	g_autofree char *spf = NULL;
+	g_autofree char *spf_purpose = NULL;
+	OpRecordsInput input = {0};
 
 	if (name == NULL)
 		return NULL;
 	stored = op_store_get_domain(admin->store, name, error);
 	if (stored == NULL)
 		return NULL;
-	txt = op_dkim_dup_public_txt(stored->dkim_key_path, error);
-	if (txt == NULL)
+	keys = op_store_list_dkim_keys(admin->store, name, error);
+	if (keys == NULL)
 		return NULL;
-	return op_records_for_domain(stored->name, admin->config->hostname, stored->dkim_selector,
-				     txt, NULL);
+	for (guint i = 0; i < keys->len; i++) {
+		const OpStoreDkimKey *key = keys->pdata[i];
+		char *txt = op_dkim_dup_public_txt(key->key_path, error);
+		OpRecordsDkimKey entry = { key->selector, txt,
+					   op_dkim_key_state_to_string(key->state) };
+
+		if (txt == NULL)
+			return NULL;
+		g_ptr_array_add(texts, txt);
+		g_array_append_val(dkim, entry);
+	}
+	input.domain = stored->name;
+	input.hostname = admin->config->hostname;
+	input.dkim_keys = (const OpRecordsDkimKey *)(gpointer)dkim->data;
+	input.n_dkim_keys = dkim->len;
+	if (admin->config->sending_addresses[0] != NULL)
+		input.sending_addresses = (const char *const *)admin->config->sending_addresses;
+	input.dmarc_policy = stored->dmarc_policy;
+	input.dmarc_rua = stored->dmarc_rua;
+	spf = dup_merged_spf(admin, stored->name, &spf_purpose);
+	input.spf = spf;
+	input.spf_purpose = spf_purpose;
+	return op_records_build(&input);
 }
 
 /* Checks an address for an account or an alias: returns its managed domain
@@ -487,6 +566,16 @@ read_domain_setting(const char *key, GVariant *value, OpStoreDomainSettings *set
 	return TRUE;
 }
 
+static gboolean
+read_selector(GVariant *value, char **selector, GError **error)
+{
+	if (!check_setting_type("dkim-selector", value, G_VARIANT_TYPE_STRING, *selector != NULL,
+				error))
+		return FALSE;
+	*selector = g_variant_dup_string(value, NULL);
+	return TRUE;
+}
+
 /* Returns the changes as " key=value" pairs for the log. */
 static char *
 describe_changes(const OpStoreDomainSettings *changes)
@@ -520,6 +609,8 @@ op_admin_set_domain_settings(OpAdmin *admin, const char *domain, GVariant *setti
 	g_autofree char *name = op_admin_normalize_domain(domain, error);
 	g_autoptr(GPtrArray) owned = g_ptr_array_new_with_free_func(g_free);
 	g_autofree char *description = NULL;
+	g_autofree char *new_selector = NULL;
+	g_autofree char *selector = NULL;
 	OpStoreDomainSettings changes = {0};
 	GVariantIter iter;
 	const char *key;
@@ -529,16 +620,31 @@ op_admin_set_domain_settings(OpAdmin *admin, const char *domain, GVariant *setti
 		return FALSE;
 	g_variant_iter_init(&iter, settings);
 	while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
-		gboolean ok = read_domain_setting(key, value, &changes, owned, error);
+		gboolean ok;
 
+		if (strcmp(key, "dkim-selector") == 0)
+			ok = read_selector(value, &selector, error);
+		else
+			ok = read_domain_setting(key, value, &changes, owned, error);
 		g_variant_unref(value);
 		if (!ok)
 			return FALSE;
 	}
-	if (!op_store_set_domain_settings(admin->store, name, &changes, error))
+	/* A new selector starts a key rotation: the key it names signs once its
+	 * record is visible, so mail never carries a signature nobody can check. */
+	if (selector != NULL) {
+		new_selector = op_admin_rotate_dkim_key(admin, name, "rsa", selector, error);
+		if (new_selector == NULL)
+			return FALSE;
+	}
+	if (!op_store_set_domain_settings(admin->store, name, &changes, error)) {
+		if (new_selector != NULL)
+			op_admin_remove_dkim_key(admin, name, new_selector, NULL);
 		return FALSE;
+	}
 	description = describe_changes(&changes);
-	g_message("domain %s changed:%s", name, description);
+	g_message("domain %s changed:%s%s%s", name, description,
+		  new_selector ? " dkim-selector=" : "", new_selector ? new_selector : "");
 	return TRUE;
 }
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "op-config.h"
+#include "dns/op-dns-check.h"
 #include "op-settings.h"
 #include "queue/op-queue.h"
 #include "smtp/op-smtp-server.h"
@@ -24,6 +25,10 @@ typedef struct {
 
 	/* Queue administration (queue area, op-admin-queue.c) */
 	OpQueue *queue; /* woken after a retry, release or bounce; NULL in tests */
+
+	/* DKIM key rotation (op-admin-dkim.c) */
+	guint dkim_timer;	    /* the periodic check, 0 when not started */
+	gboolean dkim_running;	    /* a check runs in a worker thread */
 } OpAdmin;
 
 gboolean op_admin_add_domain(OpAdmin *admin, const char *domain, GError **error);
@@ -95,6 +100,35 @@ gboolean op_admin_bounce_messages(OpAdmin *admin, const char *const *ids, guint 
 				  GError **error);
 gboolean op_admin_get_queue_totals(OpAdmin *admin, OpStoreQueueTotals *totals, GError **error);
 GArray *op_admin_get_statistics(OpAdmin *admin, guint hours, GError **error);
+
+/* DKIM keys and their rotation (op-admin-dkim.c) */
+char *op_admin_dup_dkim_key_path(OpAdmin *admin, const char *domain, const char *selector);
+/* Makes a new pending key (algorithm "rsa" or "ed25519", "" for rsa) with
+ * selector, or a dated one when selector is NULL, and returns its selector. */
+char *op_admin_rotate_dkim_key(OpAdmin *admin, const char *domain, const char *algorithm,
+			       const char *selector, GError **error);
+GPtrArray *op_admin_list_dkim_keys(OpAdmin *admin, const char *domain, GError **error);
+gboolean op_admin_dkim_key_visible(OpAdmin *admin, const OpStoreDkimKey *key, GError **error);
+/* Switches signing to a pending key once its record is visible (at once with force). */
+gboolean op_admin_activate_dkim_key(OpAdmin *admin, const char *domain, const char *selector,
+				    gboolean force, GError **error);
+gboolean op_admin_remove_dkim_key(OpAdmin *admin, const char *domain, const char *selector,
+				  GError **error);
+/* Activates pending keys whose records are visible and removes retiring keys
+ * past the grace period; blocking, for a worker thread. */
+void op_admin_advance_dkim_rotations(OpAdmin *admin);
+/* Runs op_admin_advance_dkim_rotations() in a worker thread now and every
+ * dkim_check_interval seconds, until op_admin_stop_dkim_rotations(), which
+ * waits for a check in progress. */
+void op_admin_start_dkim_rotations(OpAdmin *admin);
+void op_admin_stop_dkim_rotations(OpAdmin *admin);
+
+/* The deliverability check (op-admin-check.c) */
+
+/* Runs the check of domain, keeps its outcome and returns the OpCheck list;
+ * *health is "green", "amber" or "red". Blocking. */
+GPtrArray *op_admin_check_domain(OpAdmin *admin, const char *domain, const char **health,
+				 GError **error);
 
 /* DNS publishing (op-admin-dns.c) */
 

@@ -45,6 +45,11 @@ op_config_new(void)
 	config->smarthost_user = g_strdup("");
 	config->smarthost_password = g_strdup("");
 	config->smarthost_ca_file = g_strdup("");
+	config->sending_addresses = g_new0(char *, 1);
+	config->dnsbl_zones = g_new0(char *, 1);
+	config->authoritative_port = 53;
+	config->dkim_grace = 7 * 24 * 3600;
+	config->dkim_check_interval = 600;
 	config->retired = g_ptr_array_new_with_free_func(g_free);
 	return config;
 }
@@ -63,6 +68,8 @@ op_config_free(OpConfig *config)
 	g_free(config->sendmail_socket);
 	g_free(config->dns_resolver);
 	g_strfreev(config->trusted_networks);
+	g_strfreev(config->sending_addresses);
+	g_strfreev(config->dnsbl_zones);
 	g_free(config->tls_cert);
 	g_free(config->tls_key);
 	g_free(config->user);
@@ -232,7 +239,13 @@ op_config_load_key_file(OpConfig *config, const char *path, GError **error)
 		       &config->per_destination_concurrency, error) ||
 	    !read_uint(file, "session_timeout", 86400, &config->session_timeout, error) ||
 	    !read_string(file, "smarthost", &config->smarthost, error) ||
-	    !read_string(file, "smarthost_ca_file", &config->smarthost_ca_file, error)) {
+	    !read_string(file, "smarthost_ca_file", &config->smarthost_ca_file, error) ||
+	    !read_list(file, "sending_addresses", &config->sending_addresses, error) ||
+	    !read_list(file, "dnsbl_zones", &config->dnsbl_zones, error) ||
+	    !read_uint(file, "authoritative_port", 65535, &config->authoritative_port, error) ||
+	    !read_number(file, "dkim_grace", G_MAXUINT32, &config->dkim_grace, error) ||
+	    !read_uint(file, "dkim_check_interval", 86400, &config->dkim_check_interval,
+		       error)) {
 		g_prefix_error(error, "%s: ", path);
 		return FALSE;
 	}
@@ -261,6 +274,11 @@ typedef struct {
 	char *tls_key;
 	char *user;
 	gint64 max_message_size;
+	char **sending_addresses;
+	char **dnsbl_zones;
+	int authoritative_port;
+	gint64 dkim_grace;
+	int dkim_check_interval;
 } OpFlags;
 
 static void
@@ -278,6 +296,8 @@ op_flags_clear(OpFlags *flags)
 	g_free(flags->tls_cert);
 	g_free(flags->tls_key);
 	g_free(flags->user);
+	g_strfreev(flags->sending_addresses);
+	g_strfreev(flags->dnsbl_zones);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(OpFlags, op_flags_clear)
@@ -342,6 +362,20 @@ check_config(OpConfig *config, GError **error)
 			    "invalid delivery_port 0: expected a number from 1 to 65535");
 		return FALSE;
 	}
+	for (char **address = config->sending_addresses; *address != NULL; address++) {
+		if (!g_hostname_is_ip_address(*address)) {
+			g_set_error(error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT,
+				    "invalid sending address \"%s\": expected an IPv4 or IPv6 "
+				    "address such as 192.0.2.10",
+				    *address);
+			return FALSE;
+		}
+	}
+	if (config->authoritative_port == 0) {
+		g_set_error(error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT,
+			    "invalid authoritative_port 0: expected a number from 1 to 65535");
+		return FALSE;
+	}
 	if ((config->tls_cert == NULL) != (config->tls_key == NULL)) {
 		g_set_error(error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT,
 			    "tls_cert and tls_key must be set together");
@@ -358,7 +392,8 @@ op_config_parse(OpConfig *config, int *argc, char ***argv, GError **error)
 				 .retry_max = 0,
 				 .message_lifetime = -1,
 				 .delay_warning = -1,
-				 .max_message_size = -1};
+				 .max_message_size = -1,
+				 .dkim_grace = -1};
 	const GOptionEntry entries[] = {
 		{"config", 0, 0, G_OPTION_ARG_FILENAME, &flags.config_file,
 		 "Read settings from FILE (default " OP_DEFAULT_CONFIG_FILE ")", "FILE"},
@@ -422,6 +457,24 @@ op_config_parse(OpConfig *config, int *argc, char ***argv, GError **error)
 		 "USER"},
 		{"max-message-size", 0, 0, G_OPTION_ARG_INT64, &flags.max_message_size,
 		 "Largest message accepted, in octets (default 26214400)", "OCTETS"},
+		{"sending-address", 0, 0, G_OPTION_ARG_STRING_ARRAY, &flags.sending_addresses,
+		 "A public IP address mail leaves from, for SPF, reverse DNS and blocklist "
+		 "checks; repeatable (default: the addresses of --hostname)",
+		 "ADDR"},
+		{"dnsbl-zone", 0, 0, G_OPTION_ARG_STRING_ARRAY, &flags.dnsbl_zones,
+		 "Check the sending addresses against the DNS blocklist ZONE; repeatable "
+		 "(default: none)",
+		 "ZONE"},
+		{"authoritative-port", 0, 0, G_OPTION_ARG_INT, &flags.authoritative_port,
+		 "Query authoritative DNS servers on PORT in deliverability checks (default 53)",
+		 "PORT"},
+		{"dkim-grace", 0, 0, G_OPTION_ARG_INT64, &flags.dkim_grace,
+		 "Keep a replaced DKIM key's record published for SECONDS (default 604800, "
+		 "7 days)",
+		 "SECONDS"},
+		{"dkim-check-interval", 0, 0, G_OPTION_ARG_INT, &flags.dkim_check_interval,
+		 "Look for new DKIM keys' records in DNS every SECONDS (default 600)",
+		 "SECONDS"},
 		{NULL}};
 	g_autoptr(GOptionContext) context = g_option_context_new("- Outpost mail submission and delivery daemon");
 
@@ -479,6 +532,21 @@ op_config_parse(OpConfig *config, int *argc, char ***argv, GError **error)
 		config->delay_warning = (guint64)flags.delay_warning;
 	if (flags.max_message_size >= 0)
 		config->max_message_size = (guint64)flags.max_message_size;
+	replace_list(&config->sending_addresses, flags.sending_addresses);
+	replace_list(&config->dnsbl_zones, flags.dnsbl_zones);
+	if (flags.authoritative_port < 0 || flags.authoritative_port > 65535 ||
+	    flags.dkim_check_interval < 0) {
+		g_set_error(error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT,
+			    "invalid number: --authoritative-port ranges from 1 to 65535 and "
+			    "--dkim-check-interval is positive");
+		return FALSE;
+	}
+	if (flags.authoritative_port > 0)
+		config->authoritative_port = (guint)flags.authoritative_port;
+	if (flags.dkim_grace >= 0)
+		config->dkim_grace = (guint64)flags.dkim_grace;
+	if (flags.dkim_check_interval > 0)
+		config->dkim_check_interval = (guint)flags.dkim_check_interval;
 
 	return check_config(config, error);
 }

@@ -53,6 +53,15 @@ typedef struct {
 	/* A PEM file of CA certificates that the smarthost's certificate must
 	 * chain to; "" uses the system trust store. */
 	char *smarthost_ca_file;
+	/* Deliverability: the public addresses mail leaves from (for SPF, PTR
+	 * and blocklist checks; empty: the addresses of hostname), the DNSBL
+	 * zones to check them against, the port of authoritative DNS servers,
+	 * and the DKIM rotation timing. */
+	char **sending_addresses;
+	char **dnsbl_zones;
+	guint authoritative_port;
+	guint64 dkim_grace;	   /* seconds a retired key's record stays published */
+	guint dkim_check_interval; /* seconds between checks of pending DKIM keys */
 	/* Strings replaced at run time (op-settings.c), freed with the config
 	 * because a worker thread may still be reading one. */
 	GPtrArray *retired;

@@ -74,6 +74,14 @@ domain_list(OpCtl *ctl, char **args, GError **error)
 	return TRUE;
 }
 
+/* Prints "LABEL   value" in the column layout of domain show, unless value is empty. */
+static void
+print_optional(const char *label, const char *value)
+{
+	if (*value != '\0')
+		g_print("%-16s%s\n", label, value);
+}
+
 static gboolean
 domain_show(OpCtl *ctl, char **args, GError **error)
 {
@@ -111,6 +119,10 @@ domain_show(OpCtl *ctl, char **args, GError **error)
 	g_print("Queued:         %u\n", queued);
 	g_print("Hourly limit:   %s\n", limit_text);
 	g_print("Smarthost:      %s\n", *smarthost ? smarthost : "none (delivery by MX)");
+	print_optional("IMAP server:", op_ctl_lookup_string(settings, "imap-server"));
+	print_optional("POP3 server:", op_ctl_lookup_string(settings, "pop3-server"));
+	g_print("DMARC policy:   %s\n", op_ctl_lookup_string(settings, "dmarc-policy"));
+	print_optional("DMARC reports:", op_ctl_lookup_string(settings, "dmarc-rua"));
 	g_print("Created:        %s\n", created_text);
 	return TRUE;
 }
@@ -155,9 +167,23 @@ build_domain_settings(OpCtl *ctl, GError **error)
 	gboolean enabled = FALSE;
 	guint limit = 0;
 
-	if (ctl->enabled == NULL && ctl->hourly_limit == NULL && ctl->smarthost == NULL) {
+	const struct {
+		const char *key;
+		const char *value;
+	} strings[] = {
+		{ "smarthost", ctl->smarthost },	 { "imap-server", ctl->imap_server },
+		{ "pop3-server", ctl->pop3_server },	 { "dmarc-policy", ctl->dmarc_policy },
+		{ "dmarc-rua", ctl->dmarc_rua },	 { "dkim-selector", ctl->dkim_selector },
+	};
+	gboolean any = ctl->enabled != NULL || ctl->hourly_limit != NULL;
+
+	for (gsize i = 0; i < G_N_ELEMENTS(strings); i++)
+		any = any || strings[i].value != NULL;
+	if (!any) {
 		g_set_error(error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT,
-			    "nothing to change: give --enabled, --hourly-limit or --smarthost");
+			    "nothing to change: give --enabled, --hourly-limit, --smarthost, "
+			    "--imap-server, --pop3-server, --dmarc-policy, --dmarc-rua or "
+			    "--dkim-selector");
 		return NULL;
 	}
 	if (ctl->enabled != NULL) {
@@ -171,9 +197,11 @@ build_domain_settings(OpCtl *ctl, GError **error)
 		g_variant_builder_add(&builder, "{sv}", "hourly-limit",
 				      g_variant_new_uint32(limit));
 	}
-	if (ctl->smarthost != NULL)
-		g_variant_builder_add(&builder, "{sv}", "smarthost",
-				      g_variant_new_string(ctl->smarthost));
+	for (gsize i = 0; i < G_N_ELEMENTS(strings); i++) {
+		if (strings[i].value != NULL)
+			g_variant_builder_add(&builder, "{sv}", strings[i].key,
+					      g_variant_new_string(strings[i].value));
+	}
 	return g_variant_builder_end(&builder);
 }
 
@@ -184,7 +212,9 @@ domain_set(OpCtl *ctl, char **args, GError **error)
 
 	if (!op_ctl_expect_args(args, 1,
 				"domain set DOMAIN [--enabled=yes|no] [--hourly-limit=N] "
-				"[--smarthost=HOST:PORT]",
+				"[--smarthost=HOST:PORT] [--imap-server=HOST:PORT] "
+				"[--pop3-server=HOST:PORT] [--dmarc-policy=POLICY] "
+				"[--dmarc-rua=ADDRESS] [--dkim-selector=SELECTOR]",
 				error))
 		return FALSE;
 	settings = build_domain_settings(ctl, error);
@@ -383,8 +413,11 @@ const OpCtlCommand op_ctl_domain_commands[] = {
 	{"domain", "list", domain_list, "[--json]: list the managed domains"},
 	{"domain", "show", domain_show, "DOMAIN [--json]: show a domain's settings and counts"},
 	{"domain", "set", domain_set,
-	 "DOMAIN [--enabled=yes|no] [--hourly-limit=N] [--smarthost=HOST:PORT]: change a "
-	 "domain's settings; --hourly-limit=0 removes the limit and --smarthost= the smarthost"},
+	 "DOMAIN [--enabled=yes|no] [--hourly-limit=N] [--smarthost=HOST:PORT] "
+	 "[--imap-server=HOST:PORT] [--pop3-server=HOST:PORT] [--dmarc-policy=POLICY] "
+	 "[--dmarc-rua=ADDRESS] [--dkim-selector=SELECTOR]: change a domain's settings; "
+	 "--hourly-limit=0 removes the limit and an empty value a server; a new DKIM selector "
+	 "starts a key rotation"},
 	{"domain", "remove", domain_remove, "DOMAIN [--force]: stop managing a domain"},
 	{"dns", "records", dns_records, "DOMAIN [--json]: print the DNS records to publish"},
 	{"account", "add", account_add, "ADDRESS [--password-stdin]: create an account"},

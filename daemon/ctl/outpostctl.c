@@ -24,6 +24,8 @@ static const OpCtlCommand *const op_ctl_tables[] = {
 	op_ctl_queue_commands,
 	op_ctl_settings_commands,
 	op_ctl_dns_commands,
+	op_ctl_dkim_commands,
+	op_ctl_check_commands,
 };
 
 void
@@ -261,7 +263,9 @@ main(int argc, char **argv)
 		{"password-stdin", 0, 0, G_OPTION_ARG_NONE, &ctl.password_stdin,
 		 "Read the password from the first line of standard input", NULL},
 		{"force", 0, 0, G_OPTION_ARG_NONE, &ctl.force,
-		 "Remove a domain even while mail from it is queued", NULL},
+		 "Remove a domain even while mail from it is queued; with dkim activate, switch "
+		 "before the key's record is visible",
+		 NULL},
 		{"filter", 0, 0, G_OPTION_ARG_STRING, &ctl.filter,
 		 "Only list accounts whose address contains TEXT", "TEXT"},
 		{"sender", 0, 0, G_OPTION_ARG_STRING, &ctl.sender,
@@ -297,6 +301,22 @@ main(int argc, char **argv)
 		 "NAME:ALGORITHM:SECRET"},
 		{"tsig-file", 0, 0, G_OPTION_ARG_FILENAME, &ctl.tsig_file,
 		 "With dns publish: read the TSIG key (NAME:ALGORITHM:SECRET) from FILE", "FILE"},
+		{"dkim-selector", 0, 0, G_OPTION_ARG_STRING, &ctl.dkim_selector,
+		 "With domain set: rotate to a new DKIM key with this selector", "SELECTOR"},
+		{"imap-server", 0, 0, G_OPTION_ARG_STRING, &ctl.imap_server,
+		 "With domain set: the IMAP server users read mail from, \"\" for none",
+		 "HOST:PORT"},
+		{"pop3-server", 0, 0, G_OPTION_ARG_STRING, &ctl.pop3_server,
+		 "With domain set: the POP3 server users read mail from, \"\" for none",
+		 "HOST:PORT"},
+		{"dmarc-policy", 0, 0, G_OPTION_ARG_STRING, &ctl.dmarc_policy,
+		 "With domain set: the DMARC policy in the generated record",
+		 "none|quarantine|reject"},
+		{"dmarc-rua", 0, 0, G_OPTION_ARG_STRING, &ctl.dmarc_rua,
+		 "With domain set: where DMARC reports go, \"\" for postmaster at the domain",
+		 "ADDRESS"},
+		{"algorithm", 0, 0, G_OPTION_ARG_STRING, &ctl.algorithm,
+		 "With dkim rotate: the new key's algorithm (default rsa)", "rsa|ed25519"},
 		{NULL}};
 	g_autoptr(GOptionContext) context = g_option_context_new("NOUN VERB [ARGUMENT]");
 	int status = 0;
@@ -334,5 +354,11 @@ main(int argc, char **argv)
 	g_free(ctl.server);
 	g_free(ctl.tsig);
 	g_free(ctl.tsig_file);
+	g_free(ctl.dkim_selector);
+	g_free(ctl.imap_server);
+	g_free(ctl.pop3_server);
+	g_free(ctl.dmarc_policy);
+	g_free(ctl.dmarc_rua);
+	g_free(ctl.algorithm);
 	return status;
 }

@@ -35,6 +35,13 @@ typedef struct {
 	char *server;	    /* dns publish: "HOST[:PORT]" of the primary DNS server */
 	char *tsig;	    /* dns publish: "NAME:ALGORITHM:SECRET", or "-" for stdin */
 	char *tsig_file;    /* dns publish: a file whose first line is as --tsig */
+	/* domain set and dkim (ctl-domains.c, ctl-dkim.c) */
+	char *dkim_selector; /* domain set: start a rotation to this selector */
+	char *imap_server;   /* domain set: "HOST:PORT" clients read mail from */
+	char *pop3_server;
+	char *dmarc_policy;  /* domain set: none, quarantine or reject */
+	char *dmarc_rua;     /* domain set: the DMARC report address */
+	char *algorithm;     /* dkim rotate: rsa or ed25519 */
 	OpDbusOutpost1Manager *proxy;
 } OpCtl;
 
@@ -53,6 +60,8 @@ extern const OpCtlCommand op_ctl_domain_commands[];
 extern const OpCtlCommand op_ctl_queue_commands[];
 extern const OpCtlCommand op_ctl_settings_commands[];
 extern const OpCtlCommand op_ctl_dns_commands[];
+extern const OpCtlCommand op_ctl_dkim_commands[];
+extern const OpCtlCommand op_ctl_check_commands[];
 
 void op_ctl_print_json(GVariant *value);
 const char *op_ctl_lookup_string(GVariant *dict, const char *key);

@@ -50,6 +50,9 @@ add_domain_entries(GVariantBuilder *builder, const OpStoreDomain *domain)
 	op_dbus_add_entry(builder, "pop3-server", g_variant_new_string(domain->pop3_server));
 	op_dbus_add_entry(builder, "dmarc-policy", g_variant_new_string(domain->dmarc_policy));
 	op_dbus_add_entry(builder, "dmarc-rua", g_variant_new_string(domain->dmarc_rua));
+	op_dbus_add_entry(builder, "health",
+			  g_variant_new_string(domain->health ? domain->health : "unknown"));
+	op_dbus_add_entry(builder, "checked", g_variant_new_int64(domain->checked));
 	op_dbus_add_entry(builder, "status",
 			  g_variant_new_string(domain->enabled ? "ok" : "disabled"));
 }

@@ -87,7 +87,7 @@ op_records_dup_fqdn(const char *name)
 	return g_strconcat(relative, ".", NULL);
 }
 
-static void
+static OpDnsRecord *
 op_records_add(GPtrArray *records, char *name, const char *type, char *value,
 	       const char *purpose)
 {
@@ -98,6 +98,7 @@ op_records_add(GPtrArray *records, char *name, const char *type, char *value,
 	record->value = value;
 	record->purpose = g_strdup(purpose);
 	g_ptr_array_add(records, record);
+	return record;
 }
 
 /* Builds "v=spf1 ... ~all" (RFC 7208 §5). Entries of sending_addresses that are
@@ -133,61 +134,123 @@ op_records_dup_spf(const char *hostname, const char *const *sending_addresses)
 	return g_string_free(spf, FALSE);
 }
 
-static void
+static OpDnsRecord *
 op_records_add_txt(GPtrArray *records, const char *name, const char *value,
 		   const char *purpose)
 {
-	op_records_add(records, op_records_dup_fqdn(name), "TXT", op_records_quote_txt(value),
-		       purpose);
+	return op_records_add(records, op_records_dup_fqdn(name), "TXT",
+			      op_records_quote_txt(value), purpose);
+}
+
+static void
+add_dkim_records(GPtrArray *records, const char *apex, const OpRecordsInput *input)
+{
+	for (guint i = 0; i < input->n_dkim_keys; i++) {
+		const OpRecordsDkimKey *key = &input->dkim_keys[i];
+		g_autofree char *name = g_strdup_printf("%s._domainkey.%s", key->selector, apex);
+		const char *purpose = "Receivers check the DKIM signature on each message with "
+				      "this public key.";
+		const char *role = "dkim-active";
+
+		if (g_strcmp0(key->state, "pending") == 0) {
+			purpose = "A new DKIM key: publish it now. Outpost signs with it once "
+				  "this record is visible in DNS.";
+			role = "dkim-pending";
+		} else if (g_strcmp0(key->state, "retiring") == 0) {
+			purpose = "The previous DKIM key: keep it until Outpost drops it, so "
+				  "mail signed with it before the switch still verifies.";
+			role = "dkim-retiring";
+		}
+		op_records_add_txt(records, name, key->txt, purpose)->role = role;
+	}
+}
+
+/* The path of RFC 7489 §6.3 and Appendix C: collect reports with p=none,
+ * then tighten once they show every legitimate source passing. */
+static const char *
+dmarc_purpose(const char *policy)
+{
+	if (g_strcmp0(policy, "reject") == 0)
+		return "DMARC asks receivers to reject mail that fails both SPF and DKIM "
+		       "alignment, and to send reports.";
+	if (g_strcmp0(policy, "quarantine") == 0)
+		return "DMARC asks receivers to put mail that fails SPF and DKIM alignment in "
+		       "spam. Once the reports stay clean for a few weeks, move to p=reject.";
+	return "DMARC asks receivers to send reports on mail that fails SPF and DKIM "
+	       "alignment. Once the reports show all of your mail passing for a few weeks, "
+	       "move to p=quarantine, then p=reject.";
+}
+
+static void
+add_dmarc_record(GPtrArray *records, const char *apex, const char *bare_domain,
+		 const OpRecordsInput *input)
+{
+	const char *policy = input->dmarc_policy ? input->dmarc_policy : "none";
+	g_autofree char *name = g_strconcat("_dmarc.", apex, NULL);
+	g_autofree char *rua = NULL;
+	g_autofree char *value = NULL;
+
+	if (input->dmarc_rua != NULL && *input->dmarc_rua != '\0')
+		rua = g_strdup(input->dmarc_rua);
+	else
+		rua = g_strdup_printf("postmaster@%s", bare_domain);
+	value = g_strdup_printf("v=DMARC1; p=%s; rua=mailto:%s", policy, rua);
+	op_records_add_txt(records, name, value, dmarc_purpose(policy))->role = "dmarc";
 }
 
 GPtrArray *
-op_records_for_domain(const char *domain, const char *hostname, const char *dkim_selector,
-		      const char *dkim_txt, const char *const *sending_addresses)
+op_records_build(const OpRecordsInput *input)
 {
 	GPtrArray *records = g_ptr_array_new_with_free_func((GDestroyNotify)op_dns_record_free);
 	g_autofree char *bare_domain = NULL;
 	g_autofree char *apex = NULL;
 	g_autofree char *host = NULL;
 	g_autofree char *spf = NULL;
-	g_autofree char *dmarc_name = NULL;
-	g_autofree char *dmarc = NULL;
 
-	g_return_val_if_fail(domain != NULL && hostname != NULL, records);
+	g_return_val_if_fail(input->domain != NULL && input->hostname != NULL, records);
 
-	bare_domain = op_records_dup_relative(domain);
-	apex = op_records_dup_fqdn(domain);
-	host = op_records_dup_fqdn(hostname);
+	bare_domain = op_records_dup_relative(input->domain);
+	apex = op_records_dup_fqdn(input->domain);
+	host = op_records_dup_fqdn(input->hostname);
 
-	if (dkim_selector != NULL && dkim_txt != NULL) {
-		g_autofree char *name = g_strdup_printf("%s._domainkey.%s", dkim_selector,
-							apex);
+	add_dkim_records(records, apex, input);
 
-		op_records_add_txt(records, name, dkim_txt,
-				   "Receivers check the DKIM signature on each message with "
-				   "this public key.");
-	}
-
-	spf = op_records_dup_spf(hostname, sending_addresses);
+	spf = input->spf ? g_strdup(input->spf)
+			 : op_records_dup_spf(input->hostname, input->sending_addresses);
 	op_records_add_txt(records, apex, spf,
-			   "SPF tells receivers which servers may send mail for the domain.");
+			   input->spf_purpose ? input->spf_purpose
+					      : "SPF tells receivers which servers may send "
+						"mail for the domain.")
+		->role = "spf";
 
-	/* p=none only collects reports: tighten it once the reports show that all
-	 * legitimate mail passes (RFC 7489 §6.3). */
-	dmarc_name = g_strconcat("_dmarc.", apex, NULL);
-	dmarc = g_strdup_printf("v=DMARC1; p=none; rua=mailto:dmarc-reports@%s", bare_domain);
-	op_records_add_txt(records, dmarc_name, dmarc,
-			   "DMARC asks receivers to send reports on mail that fails SPF "
-			   "and DKIM checks.");
+	add_dmarc_record(records, apex, bare_domain, input);
 
 	/* RFC 6186 §3.1 and RFC 8314 §5.1: priority 0, weight 1, the port and the
 	 * target host. */
 	op_records_add(records, g_strconcat("_submission._tcp.", apex, NULL), "SRV",
 		       g_strdup_printf("0 1 587 %s", host),
-		       "Mail clients find the STARTTLS submission port with this record.");
+		       "Mail clients find the STARTTLS submission port with this record.")
+		->role = "srv";
 	op_records_add(records, g_strconcat("_submissions._tcp.", apex, NULL), "SRV",
 		       g_strdup_printf("0 1 465 %s", host),
 		       "Mail clients find the implicit-TLS submission port with this "
-		       "record.");
+		       "record.")
+		->role = "srv";
 	return records;
+}
+
+GPtrArray *
+op_records_for_domain(const char *domain, const char *hostname, const char *dkim_selector,
+		      const char *dkim_txt, const char *const *sending_addresses)
+{
+	OpRecordsDkimKey key = { dkim_selector, dkim_txt, "active" };
+	OpRecordsInput input = {
+		.domain = domain,
+		.hostname = hostname,
+		.dkim_keys = &key,
+		.n_dkim_keys = dkim_selector != NULL && dkim_txt != NULL ? 1 : 0,
+		.sending_addresses = sending_addresses,
+	};
+
+	return op_records_build(&input);
 }

@@ -14,14 +14,40 @@ typedef struct {
 	char *type;    /* "TXT", "MX", "SRV", ... */
 	char *value;   /* RDATA in zone-file form, TXT as quoted strings of <= 255 octets */
 	char *purpose; /* one sentence for the admin */
+	/* What the deliverability check compares it as: "dkim-active",
+	 * "dkim-pending", "dkim-retiring", "spf", "dmarc", "srv", or NULL for an
+	 * exact comparison whose absence is a warning. Not freed. */
+	const char *role;
 } OpDnsRecord;
 
 void op_dns_record_free(OpDnsRecord *record);
 
+typedef struct {
+	const char *selector;
+	const char *txt;   /* "v=DKIM1; k=...; p=..." */
+	const char *state; /* "pending", "active" or "retiring" */
+} OpRecordsDkimKey;
+
+typedef struct {
+	const char *domain;
+	const char *hostname;
+	const OpRecordsDkimKey *dkim_keys;
+	guint n_dkim_keys;
+	const char *const *sending_addresses; /* IP addresses, or NULL */
+	const char *dmarc_policy;	      /* "none" (NULL), "quarantine" or "reject" */
+	const char *dmarc_rua;		      /* NULL or "" for postmaster@domain */
+	const char *spf;		      /* the SPF record to publish; NULL: a new one */
+	const char *spf_purpose;	      /* its purpose sentence; NULL: the usual one */
+} OpRecordsInput;
+
+/* Returns the records of input as a GPtrArray of OpDnsRecord: a DKIM TXT per
+ * key, SPF, DMARC with the domain's policy, and the submission SRV records. */
+GPtrArray *op_records_build(const OpRecordsInput *input);
+
 /* Returns a GPtrArray of OpDnsRecord (freed with the array) for domain in ASCII
  * form: the DKIM TXT at <dkim_selector>._domainkey.<domain>. when dkim_txt is not
  * NULL, SPF ("a:<hostname>", or ip4:/ip6: mechanisms for sending_addresses when that
- * NULL-terminated list is given and not empty), DMARC with p=none, and the SRV
+ * NULL-terminated list is given and not empty), DMARC with p=none and reports to postmaster, and the SRV
  * records _submission._tcp (port 587) and _submissions._tcp (port 465) of RFC 6186
  * and RFC 8314. */
 GPtrArray *op_records_for_domain(const char *domain, const char *hostname,

@@ -370,3 +370,50 @@ op_resolver_lookup_txt(OpResolver *resolver, const char *name, GError **error)
 	}
 	return texts;
 }
+
+GPtrArray *
+op_resolver_lookup_names(OpResolver *resolver, const char *name, ldns_rr_type type, gsize field,
+			 GError **error)
+{
+	g_autoptr(ldns_pkt) answer = op_resolver_query(resolver, name, type, error);
+	GPtrArray *names;
+	ldns_rr_list *records;
+
+	if (answer == NULL)
+		return NULL;
+	names = g_ptr_array_new_with_free_func(g_free);
+	records = ldns_pkt_answer(answer);
+	for (gsize i = 0; i < ldns_rr_list_rr_count(records); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(records, i);
+		char *text;
+		gsize length;
+
+		if (ldns_rr_get_type(rr) != type || ldns_rr_rd_count(rr) <= field)
+			continue;
+		text = ldns_rdf2str(ldns_rr_rdf(rr, field));
+		if (text == NULL)
+			continue;
+		length = strlen(text);
+		if (length > 1 && text[length - 1] == '.')
+			text[length - 1] = '\0';
+		g_ptr_array_add(names, g_strdup(text));
+		free(text);
+	}
+	return names;
+}
+
+char *
+op_resolver_dup_reverse_labels(GInetAddress *address)
+{
+	const guint8 *bytes = g_inet_address_to_bytes(address);
+	GString *labels = g_string_new(NULL);
+
+	if (g_inet_address_get_family(address) == G_SOCKET_FAMILY_IPV4) {
+		g_string_printf(labels, "%u.%u.%u.%u", bytes[3], bytes[2], bytes[1], bytes[0]);
+		return g_string_free(labels, FALSE);
+	}
+	for (int i = 15; i >= 0; i--)
+		g_string_append_printf(labels, "%s%x.%x", i == 15 ? "" : ".", bytes[i] & 0x0f,
+				       bytes[i] >> 4);
+	return g_string_free(labels, FALSE);
+}

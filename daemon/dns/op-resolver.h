@@ -41,6 +41,18 @@ GPtrArray *op_resolver_lookup_addresses(OpResolver *resolver, const char *host, 
  * NXDOMAIN fails with OP_ERROR_NOT_FOUND. */
 GPtrArray *op_resolver_lookup_txt(OpResolver *resolver, const char *name, GError **error);
 
+/* Looks up the @type records of @name and returns the domain names in their
+ * rdata field @field (0 for NS and PTR, 1 for the exchange of MX) without the
+ * trailing dot. NODATA gives an empty array, NXDOMAIN fails with
+ * OP_ERROR_NOT_FOUND. */
+GPtrArray *op_resolver_lookup_names(OpResolver *resolver, const char *name, ldns_rr_type type,
+				    gsize field, GError **error);
+
+/* Returns the labels of @address in reverse order, as reverse DNS (RFC 1035
+ * §3.5, RFC 3596 §2.5) and DNS blocklists (RFC 5782 §2.1) use them:
+ * "4.3.2.1" for 1.2.3.4, 32 nibbles for IPv6. */
+char *op_resolver_dup_reverse_labels(GInetAddress *address);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OpResolver, op_resolver_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ldns_pkt, ldns_pkt_free)
 

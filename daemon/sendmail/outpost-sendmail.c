@@ -27,6 +27,8 @@
 /* Seconds one read or write on the socket may take, and so the longest
  * wait for outpostd to queue the message after the final dot. */
 #define OP_SENDMAIL_IO_TIMEOUT 300
+/* Connection attempts while the daemon's listen queue is full: about 5 s in all. */
+#define OP_SENDMAIL_CONNECT_TRIES 13
 /* While a slow program is still writing the message, a NOOP this often
  * keeps the session alive: outpostd closes silent sessions after
  * session_timeout, 300 s by default. */
@@ -227,8 +229,18 @@ connect_socket(OpSendmail *sm, const char *path)
 	g_socket_client_set_timeout(client, OP_SENDMAIL_IO_TIMEOUT);
 	/* A UNIX socket has no proxy, and looking for one loads GIO modules. */
 	g_socket_client_set_enable_proxy(client, FALSE);
-	sm->connection = g_socket_client_connect(client, G_SOCKET_CONNECTABLE(address), NULL,
-						 &error);
+	/* Linux refuses a connection to a UNIX socket whose listen queue is full
+	 * with EAGAIN instead of queueing it: a busy daemon gets a few seconds to
+	 * catch up before the message is given up as temporarily failed. */
+	for (guint attempt = 0;; attempt++) {
+		sm->connection = g_socket_client_connect(client, G_SOCKET_CONNECTABLE(address),
+							 NULL, &error);
+		if (sm->connection != NULL || attempt == OP_SENDMAIL_CONNECT_TRIES ||
+		    !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+			break;
+		g_clear_error(&error);
+		g_usleep((attempt + 1) * 50 * 1000);
+	}
 	if (sm->connection == NULL && g_error_matches(error, G_IO_ERROR,
 						      G_IO_ERROR_PERMISSION_DENIED))
 		return fail(sm, EX_TEMPFAIL,

@@ -203,24 +203,41 @@ append_trace_headers(OpSubmission *submission, GPtrArray *headers, GString *pref
 		g_string_append_printf(prefix, "Date: %s\r\n", date);
 }
 
-/* Returns the DKIM-Signature header for message, "" when the domain is not
- * managed, or NULL on a signing failure. */
+/* Returns the DKIM-Signature header fields for message, one per active key of
+ * the domain (RSA first, then Ed25519: RFC 8463 §6 asks for both while not
+ * every receiver checks Ed25519), "" when the domain is not managed or is
+ * disabled, or NULL on a signing failure. Each key signs the unsigned message,
+ * so neither signature covers the other. */
 static char *
 sign_message(OpSubmission *submission, const char *domain_name, GBytes *message, GError **error)
 {
 	OpSmtpContext *context = submission->context;
 	g_autoptr(OpStoreDomain) domain = op_store_get_domain(context->store, domain_name, NULL);
-	g_autofree char *key_pem = NULL;
-	OpDkimAlgorithm algorithm = OP_DKIM_RSA_SHA256;
+	g_autoptr(GPtrArray) keys = NULL;
+	g_autoptr(GString) fields = g_string_new(NULL);
 
 	if (domain == NULL || !domain->enabled || context->signer == NULL)
 		return g_strdup("");
-	if (!g_file_get_contents(domain->dkim_key_path, &key_pem, NULL, error))
+	keys = op_store_list_signing_keys(context->store, domain->name, error);
+	if (keys == NULL)
 		return NULL;
-	if (g_strcmp0(domain->dkim_algorithm, "ed25519-sha256") == 0)
-		algorithm = OP_DKIM_ED25519_SHA256;
-	return op_dkim_sign(context->signer, domain->name, domain->dkim_selector, algorithm,
-			    key_pem, message, error);
+	for (guint i = 0; i < keys->len; i++) {
+		const OpStoreDkimKey *key = keys->pdata[i];
+		OpDkimAlgorithm algorithm = OP_DKIM_RSA_SHA256;
+		g_autofree char *key_pem = NULL;
+		g_autofree char *field = NULL;
+
+		if (g_strcmp0(key->algorithm, "ed25519-sha256") == 0)
+			algorithm = OP_DKIM_ED25519_SHA256;
+		if (!g_file_get_contents(key->key_path, &key_pem, NULL, error))
+			return NULL;
+		field = op_dkim_sign(context->signer, domain->name, key->selector, algorithm,
+				     key_pem, message, error);
+		if (field == NULL)
+			return NULL;
+		g_string_append(fields, field);
+	}
+	return g_string_free(g_steal_pointer(&fields), FALSE);
 }
 
 static void

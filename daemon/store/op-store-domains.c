@@ -170,6 +170,8 @@ read_domain_row(sqlite3_stmt *stmt)
 	domain->pop3_server = op_store_dup_column_text(stmt, 10);
 	domain->dmarc_policy = op_store_dup_column_text(stmt, 11);
 	domain->dmarc_rua = op_store_dup_column_text(stmt, 12);
+	domain->health = op_store_dup_column_text(stmt, 13);
+	domain->checked = sqlite3_column_int64(stmt, 14);
 	return domain;
 }
 
@@ -178,9 +180,11 @@ read_domain_row(sqlite3_stmt *stmt)
 #define DOMAIN_COLUMNS                                                                             \
 	"SELECT name, k.selector, k.key_path, k.algorithm, enabled, domains.created, "             \
 	"(SELECT count(*) FROM accounts WHERE accounts.domain_id = domains.id), "                  \
-	"hourly_limit, smarthost, imap_server, pop3_server, dmarc_policy, dmarc_rua "              \
+	"hourly_limit, smarthost, imap_server, pop3_server, dmarc_policy, dmarc_rua, "             \
+	"c.health, c.time "                                                                        \
 	"FROM domains LEFT JOIN dkim_keys k ON k.domain_id = domains.id "                          \
-	"AND k.state = 'active' AND k.algorithm = 'rsa-sha256' "
+	"AND k.state = 'active' AND k.algorithm = 'rsa-sha256' "                                   \
+	"LEFT JOIN dns_checks c ON c.domain_id = domains.id "
 
 OpStoreDomain *
 op_store_get_domain(OpStore *store, const char *name, GError **error)
@@ -285,6 +289,7 @@ op_store_domain_free(OpStoreDomain *domain)
 	g_free(domain->pop3_server);
 	g_free(domain->dmarc_policy);
 	g_free(domain->dmarc_rua);
+	g_free(domain->health);
 	g_free(domain);
 }
 
@@ -702,4 +707,26 @@ op_store_count_accepted_from_domain(OpStore *store, const char *domain, gint64 s
 			      "SELECT count(*) FROM events WHERE type = 'accepted' AND time > ? "
 			      "AND sender LIKE '%@' || ?",
 			      domain, since, count, error);
+}
+
+/* ---- Deliverability checks ---------------------------------------------- */
+
+gboolean
+op_store_set_dns_check(OpStore *store, const char *domain, const char *health,
+		       const char *report, GError **error)
+{
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&store->write_lock);
+	g_autoptr(sqlite3_stmt) stmt = op_store_prepare(store->write_db,
+					       "INSERT OR REPLACE INTO dns_checks "
+					       "(domain_id, time, health, report) "
+					       "SELECT id, ?2, ?3, ?4 FROM domains WHERE name = ?1",
+					       error);
+
+	if (stmt == NULL)
+		return FALSE;
+	sqlite3_bind_text(stmt, 1, domain, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(stmt, 2, g_get_real_time() / G_USEC_PER_SEC);
+	sqlite3_bind_text(stmt, 3, health, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(stmt, 4, report, -1, SQLITE_TRANSIENT);
+	return op_store_step_done(store->write_db, stmt, "keeping the check", error);
 }

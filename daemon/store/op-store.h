@@ -30,6 +30,8 @@ typedef struct {
 	char *pop3_server;  /* "host:port", "" when not set */
 	char *dmarc_policy; /* "none", "quarantine" or "reject" */
 	char *dmarc_rua;    /* the aggregate report address, "" for postmaster@ */
+	char *health;	    /* of the last deliverability check, NULL before one */
+	gint64 checked;	    /* when that check ran */
 } OpStoreDomain;
 
 typedef struct {
@@ -125,6 +127,37 @@ OpStoreDomain *op_store_get_domain(OpStore *store, const char *name, GError **er
 GPtrArray *op_store_list_domains(OpStore *store, GError **error);
 void op_store_domain_free(OpStoreDomain *domain);
 
+/* DKIM keys (op-store-dkim.c) */
+typedef enum {
+	OP_DKIM_KEY_PENDING,  /* published or about to be; does not sign yet */
+	OP_DKIM_KEY_ACTIVE,   /* signs every message of its domain */
+	OP_DKIM_KEY_RETIRING, /* no longer signs; its record stays for the grace period */
+} OpDkimKeyState;
+
+typedef struct {
+	char *domain;
+	char *selector;
+	char *algorithm; /* "rsa-sha256" or "ed25519-sha256" */
+	char *key_path;
+	OpDkimKeyState state;
+	gint64 created;
+	gint64 changed; /* when the state last changed */
+} OpStoreDkimKey;
+
+const char *op_dkim_key_state_to_string(OpDkimKeyState state);
+GPtrArray *op_store_list_dkim_keys(OpStore *store, const char *domain, GError **error);
+GPtrArray *op_store_list_signing_keys(OpStore *store, const char *domain, GError **error);
+GPtrArray *op_store_list_pending_dkim_keys(OpStore *store, GError **error);
+GPtrArray *op_store_list_expired_dkim_keys(OpStore *store, gint64 changed_before,
+					   GError **error);
+gboolean op_store_add_dkim_key(OpStore *store, const char *domain, const char *selector,
+			       const char *algorithm, const char *key_path, GError **error);
+gboolean op_store_activate_dkim_key(OpStore *store, const char *domain, const char *selector,
+				    GError **error);
+gboolean op_store_remove_dkim_key(OpStore *store, const char *domain, const char *selector,
+				  GError **error);
+void op_store_dkim_key_free(OpStoreDkimKey *key);
+
 /* Accounts */
 gboolean op_store_add_account(OpStore *store, const char *address, const char *domain,
 			      const char *password_hash, GError **error);
@@ -139,6 +172,8 @@ void op_store_account_free(OpStoreAccount *account);
 /* Domain settings, account state, aliases and hourly sending limits (domains area) */
 gboolean op_store_set_domain_settings(OpStore *store, const char *name,
 				      const OpStoreDomainSettings *settings, GError **error);
+gboolean op_store_set_dns_check(OpStore *store, const char *domain, const char *health,
+				const char *report, GError **error);
 gboolean op_store_count_queued_from_domain(OpStore *store, const char *name, guint *count,
 					   GError **error);
 gboolean op_store_set_account_enabled(OpStore *store, const char *address, gboolean enabled,
@@ -298,6 +333,7 @@ GHashTable *op_store_read_settings_file(const char *path, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OpStore, op_store_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OpStoreDomain, op_store_domain_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OpStoreDkimKey, op_store_dkim_key_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OpStoreAccount, op_store_account_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OpStoreRecipient, op_store_recipient_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OpStoreQueueEntry, op_store_queue_entry_free)

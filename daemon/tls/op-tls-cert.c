@@ -15,6 +15,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <openssl/bn.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -373,4 +374,100 @@ op_tls_cert_info_clear(OpTlsCertInfo *info)
 	g_clear_pointer(&info->subject, g_free);
 	g_clear_pointer(&info->dns_names, g_strfreev);
 	info->not_after = 0;
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(X509_STORE, X509_STORE_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(X509_STORE_CTX, X509_STORE_CTX_free)
+
+static void
+free_certificates(STACK_OF(X509) *certificates)
+{
+	sk_X509_pop_free(certificates, X509_free);
+}
+
+/* Reads every certificate of the PEM file: the leaf first, then the chain. */
+static STACK_OF(X509) *
+read_chain(const char *cert_path, GError **error)
+{
+	g_autoptr(BIO) bio = BIO_new_file(cert_path, "r");
+	STACK_OF(X509) *certificates;
+	X509 *certificate;
+
+	if (bio == NULL) {
+		g_set_error(error, OP_ERROR, OP_ERROR_FAILED, "cannot be read");
+		return NULL;
+	}
+	certificates = sk_X509_new_null();
+	while ((certificate = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
+		sk_X509_push(certificates, certificate);
+	ERR_clear_error();
+	if (sk_X509_num(certificates) == 0) {
+		free_certificates(certificates);
+		g_set_error(error, OP_ERROR, OP_ERROR_FAILED, "holds no PEM certificate");
+		return NULL;
+	}
+	return certificates;
+}
+
+static void
+set_verify_error(int code, const char *hostname, GError **error)
+{
+	switch (code) {
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+		g_set_error(error, OP_ERROR, OP_ERROR_TEMPORARY,
+			    "is self-signed, so mail clients warn their users or refuse to "
+			    "connect");
+		break;
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+		g_set_error(error, OP_ERROR, OP_ERROR_TEMPORARY,
+			    "does not chain to a trusted CA: the file may lack the intermediate "
+			    "certificates");
+		break;
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+		g_set_error(error, OP_ERROR, OP_ERROR_PERMANENT, "has expired");
+		break;
+	case X509_V_ERR_HOSTNAME_MISMATCH:
+		g_set_error(error, OP_ERROR, OP_ERROR_PERMANENT, "is not valid for %s", hostname);
+		break;
+	default:
+		g_set_error(error, OP_ERROR, OP_ERROR_PERMANENT, "failed verification: %s",
+			    X509_verify_cert_error_string(code));
+	}
+}
+
+gboolean
+op_tls_cert_check(const char *cert_path, const char *hostname, gint64 *days_left,
+		  GError **error)
+{
+	STACK_OF(X509) *chain = read_chain(cert_path, error);
+	g_autoptr(X509_STORE) store = X509_STORE_new();
+	g_autoptr(X509_STORE_CTX) context = X509_STORE_CTX_new();
+	X509 *leaf;
+	int days = 0;
+	int seconds = 0;
+	gboolean ok = FALSE;
+
+	if (chain == NULL)
+		return FALSE;
+	leaf = sk_X509_value(chain, 0);
+	/* The system's trust store, or SSL_CERT_FILE and SSL_CERT_DIR when set. */
+	if (store == NULL || context == NULL || !X509_STORE_set_default_paths(store) ||
+	    !X509_STORE_CTX_init(context, store, leaf, chain)) {
+		g_set_error(error, OP_ERROR, OP_ERROR_FAILED, "cannot be verified: out of memory");
+		goto out;
+	}
+	X509_VERIFY_PARAM_set1_host(X509_STORE_CTX_get0_param(context), hostname, 0);
+	if (X509_verify_cert(context) != 1) {
+		set_verify_error(X509_STORE_CTX_get_error(context), hostname, error);
+		goto out;
+	}
+	ASN1_TIME_diff(&days, &seconds, NULL, X509_get0_notAfter(leaf));
+	*days_left = days;
+	ok = TRUE;
+out:
+	ERR_clear_error();
+	free_certificates(chain);
+	return ok;
 }

@@ -27,6 +27,15 @@ typedef struct {
 gboolean op_tls_cert_read_info(const char *cert_path, OpTlsCertInfo *info, GError **error);
 void op_tls_cert_info_clear(OpTlsCertInfo *info);
 
+/* Verifies the certificate chain in the PEM file at cert_path against the
+ * system's trust store (or SSL_CERT_FILE and SSL_CERT_DIR), for hostname and
+ * the present time, and sets *days_left until it expires. A self-signed or
+ * unchained certificate fails with OP_ERROR_TEMPORARY, an expired one or one
+ * for another name with OP_ERROR_PERMANENT; the message completes "the
+ * certificate ...". */
+gboolean op_tls_cert_check(const char *cert_path, const char *hostname, gint64 *days_left,
+			   GError **error);
+
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(OpTlsCertInfo, op_tls_cert_info_clear)
 
 G_END_DECLS

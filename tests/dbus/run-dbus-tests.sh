@@ -30,7 +30,7 @@ if [ -z "${OUTPOST_TEST_NAMESPACE:-}" ]; then
 		skip "unshare --net --mount --pid failed: namespaces are not available here"
 
 	missing=""
-	for tool in ip gdbus setpriv pkcheck mount /usr/bin/python3; do
+	for tool in ip gdbus setpriv pkcheck mount knotd kdig /usr/bin/python3; do
 		command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
 	done
 	for account in nobody polkitd; do
@@ -173,9 +173,28 @@ mount --bind "$scratch/actions" /usr/share/polkit-1/actions ||
 pids="$! $pids"
 wait_for_name org.freedesktop.PolicyKit1
 
+# A DNS server that answers at once, so the lookups behind some methods (the
+# published SPF record, the deliverability check) end quickly instead of
+# waiting for a timeout. It serves one zone and refuses other names.
+mkdir -p "$scratch/dns"
+printf '%s\n' '$ORIGIN outpost.test.' '$TTL 300' '@ SOA ns hostmaster 1 3600 900 604800 300' \
+	'@ NS ns' 'ns A 127.0.0.1' 'mail A 127.0.0.1' >"$scratch/dns/outpost.test.zone"
+printf '%s\n' 'server:' "    rundir: \"$scratch/dns\"" '    listen: 127.0.0.1@5353' \
+	'database:' "    storage: \"$scratch/dns/db\"" 'template:' '  - id: default' \
+	"    storage: \"$scratch/dns\"" 'zone:' '  - domain: outpost.test' \
+	>"$scratch/dns/knot.conf"
+knotd -c "$scratch/dns/knot.conf" >"$scratch/knotd.log" 2>&1 &
+pids="$! $pids"
+tries=0
+until kdig @127.0.0.1 -p 5353 +short outpost.test SOA 2>/dev/null | grep -q hostmaster; do
+	tries=$((tries + 1))
+	[ "$tries" -le 100 ] || fail "knotd did not answer within 10 s"
+	sleep 0.1
+done
+
 "$outpostd" --config /dev/null --state-dir "$scratch/state" \
 	--hostname mail.outpost.test --submission 127.0.0.1:0 --submissions 127.0.0.1:0 \
-	--resolver 127.0.0.1:9 --delivery-port 9 >"$scratch/outpostd.log" 2>&1 &
+	--resolver 127.0.0.1:5353 --delivery-port 9 >"$scratch/outpostd.log" 2>&1 &
 outpostd_pid=$!
 pids="$outpostd_pid $pids"
 wait_for_name "$bus_name"

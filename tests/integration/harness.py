@@ -251,6 +251,16 @@ class KnotServer:
             self.knotc("zone-abort", zone)
             raise
 
+    def unset_records(self, zone, owner, rdtype):
+        """Remove the (owner, type) record set from zone."""
+        self.knotc("zone-begin", zone)
+        try:
+            self.knotc("zone-unset", zone, owner, rdtype)
+            self.knotc("zone-commit", zone)
+        except Exception:
+            self.knotc("zone-abort", zone)
+            raise
+
     def stop(self):
         if self.process:
             self.process.stop()
@@ -339,7 +349,9 @@ def make_certificate(directory, common_name):
 class Outpostd:
     """outpostd on the session bus with loopback listeners and the test resolver."""
 
-    def __init__(self, binary, ctl_binary, directory, extra_args=()):
+    def __init__(self, binary, ctl_binary, directory, extra_args=(), env=None):
+        """env: variables added to outpostd's environment."""
+        self.env = dict(os.environ, **env) if env else None
         self.binary = binary
         self.ctl_binary = ctl_binary
         self.directory = directory
@@ -363,7 +375,7 @@ class Outpostd:
         self.starts += 1
         with open(self.log_path, "ab") as output:
             output.write(b"==== outpostd start %d ====\n" % self.starts)
-        self.process = ManagedProcess("outpostd", self.argv(), self.log_path)
+        self.process = ManagedProcess("outpostd", self.argv(), self.log_path, env=self.env)
         wait = subprocess.Popen(["gdbus", "wait", "--session", "--timeout", "20", BUS_NAME],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 

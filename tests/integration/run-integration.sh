@@ -84,8 +84,13 @@ shift 2
 export PYTHONDONTWRITEBYTECODE=1
 rc=0
 # Each test file starts its own servers and daemon, in a scratch folder of its own.
+# OUTPOST_TEST_FILES="test_a test_b" runs only those files.
 for test_file in "$here"/test_*.py; do
 	name=$(basename "$test_file" .py)
+	case " ${OUTPOST_TEST_FILES:-$name} " in
+	*" $name "*) ;;
+	*) continue ;;
+	esac
 	echo "== $name"
 	/usr/bin/python3 "$test_file" --outpostd "$outpostd" --outpostctl "$outpostctl" \
 		--scratch "$scratch/$name" "$@" || rc=$?

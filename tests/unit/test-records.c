@@ -167,7 +167,7 @@ test_records_for_domain(void)
 	g_assert_cmpstr(spf, ==, "v=spf1 a:mail.example.org ~all");
 
 	dmarc = dup_txt_value(find_record(records, "_dmarc.example.org.", "TXT"));
-	g_assert_cmpstr(dmarc, ==, "v=DMARC1; p=none; rua=mailto:dmarc-reports@example.org");
+	g_assert_cmpstr(dmarc, ==, "v=DMARC1; p=none; rua=mailto:postmaster@example.org");
 
 	submission = find_record(records, "_submission._tcp.example.org.", "SRV");
 	g_assert_nonnull(submission);

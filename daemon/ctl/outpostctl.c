@@ -297,6 +297,18 @@ main(int argc, char **argv)
 		 "NAME:ALGORITHM:SECRET"},
 		{"tsig-file", 0, 0, G_OPTION_ARG_FILENAME, &ctl.tsig_file,
 		 "With dns publish: read the TSIG key (NAME:ALGORITHM:SECRET) from FILE", "FILE"},
+		{"powerdns", 0, 0, G_OPTION_ARG_STRING, &ctl.powerdns,
+		 "With dns target set: publish through the PowerDNS HTTP API at URL", "URL"},
+		{"api-key-file", 0, 0, G_OPTION_ARG_FILENAME, &ctl.api_key_file,
+		 "With dns target set: read the PowerDNS API key from FILE, - for standard input",
+		 "FILE"},
+		{"server-id", 0, 0, G_OPTION_ARG_STRING, &ctl.server_id,
+		 "With dns target set: the PowerDNS server id; default localhost", "ID"},
+		{"zone", 0, 0, G_OPTION_ARG_STRING, &ctl.zone,
+		 "With dns target set: the zone that contains the domain; default the domain",
+		 "ZONE"},
+		{"zone-file", 0, 0, G_OPTION_ARG_NONE, &ctl.zone_file,
+		 "With dns records: print the records as zone-file lines", NULL},
 		{NULL}};
 	g_autoptr(GOptionContext) context = g_option_context_new("NOUN VERB [ARGUMENT]");
 	int status = 0;
@@ -334,5 +346,9 @@ main(int argc, char **argv)
 	g_free(ctl.server);
 	g_free(ctl.tsig);
 	g_free(ctl.tsig_file);
+	g_free(ctl.powerdns);
+	g_free(ctl.api_key_file);
+	g_free(ctl.server_id);
+	g_free(ctl.zone);
 	return status;
 }

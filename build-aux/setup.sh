@@ -18,7 +18,7 @@ build_packages=(
 test_packages=(
 	dbus swaks libnet-ssleay-perl python3 python3-aiosmtpd python3-dkim python3-nacl
 	python3-dnspython knot knot-dnsutils iproute2 util-linux sqlite3 polkitd pkexec
-	libglib2.0-bin systemd python3-spf pdns-server pdns-backend-sqlite3 curl
+	libglib2.0-bin systemd python3-spf pdns-server pdns-backend-sqlite3 knot-dnssecutils curl
 	libxml2-utils xvfb xauth python3-dogtail python3-pyatspi gir1.2-atspi-2.0
 	fonts-dejavu-core libgl1-mesa-dri
 )

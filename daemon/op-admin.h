@@ -130,13 +130,22 @@ void op_admin_stop_dkim_rotations(OpAdmin *admin);
 GPtrArray *op_admin_check_domain(OpAdmin *admin, const char *domain, const char **health,
 				 GError **error);
 
-/* DNS publishing (op-admin-dns.c) */
+/* DNS publishing and stored targets (publish area, op-admin-publish.c) */
 
-/* Publishes the records of op_admin_get_dns_records() to server ("HOST[:PORT]")
- * with one TSIG-signed DNS UPDATE and sets *count to how many were sent. The
- * secret is used for this call only. */
+/* Publishes the records of op_admin_get_dns_records() with one TSIG-signed
+ * DNS UPDATE to server ("HOST[:PORT]"), or, when server is "" and the three
+ * TSIG arguments too, to the target stored for domain. Sets *count to how
+ * many records were sent. A given secret is used for this call only. */
 gboolean op_admin_publish_dns_records(OpAdmin *admin, const char *domain, const char *server,
 				      const char *tsig_name, const char *tsig_algorithm,
 				      const char *tsig_secret, guint *count, GError **error);
+/* Checks target (SetPublishTarget's a{sv}) completely, then stores it for
+ * domain in place of any earlier one. */
+gboolean op_admin_set_publish_target(OpAdmin *admin, const char *domain, GVariant *target,
+				     GError **error);
+/* Returns the stored target of domain as a floating a{sv} without its
+ * secret, empty when none is stored. */
+GVariant *op_admin_describe_publish_target(OpAdmin *admin, const char *domain, GError **error);
+gboolean op_admin_remove_publish_target(OpAdmin *admin, const char *domain, GError **error);
 
 G_END_DECLS

@@ -233,11 +233,15 @@ dns_records(OpCtl *ctl, char **args, GError **error)
 	GVariantIter iter;
 	GVariant *dict;
 
-	if (!op_ctl_expect_args(args, 1, "dns records DOMAIN [--json]", error))
+	if (!op_ctl_expect_args(args, 1, "dns records DOMAIN [--json | --zone-file]", error))
 		return FALSE;
 	if (!op_dbus_outpost1_manager_call_get_dns_records_sync(ctl->proxy, args[0], &records,
 								 NULL, error))
 		return FALSE;
+	if (ctl->zone_file) {
+		op_ctl_print_zone_file(records);
+		return TRUE;
+	}
 	if (ctl->json) {
 		op_ctl_print_json(records);
 		return TRUE;
@@ -419,7 +423,8 @@ const OpCtlCommand op_ctl_domain_commands[] = {
 	 "--hourly-limit=0 removes the limit and an empty value a server; a new DKIM selector "
 	 "starts a key rotation"},
 	{"domain", "remove", domain_remove, "DOMAIN [--force]: stop managing a domain"},
-	{"dns", "records", dns_records, "DOMAIN [--json]: print the DNS records to publish"},
+	{"dns", "records", dns_records,
+	 "DOMAIN [--json | --zone-file]: print the DNS records to publish"},
 	{"account", "add", account_add, "ADDRESS [--password-stdin]: create an account"},
 	{"account", "list", account_list, "[--filter TEXT] [--json]: list accounts"},
 	{"account", "remove", account_remove, "ADDRESS: delete an account"},

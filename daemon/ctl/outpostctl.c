@@ -317,6 +317,18 @@ main(int argc, char **argv)
 		 "ADDRESS"},
 		{"algorithm", 0, 0, G_OPTION_ARG_STRING, &ctl.algorithm,
 		 "With dkim rotate: the new key's algorithm (default rsa)", "rsa|ed25519"},
+		{"powerdns", 0, 0, G_OPTION_ARG_STRING, &ctl.powerdns,
+		 "With dns target set: publish through the PowerDNS HTTP API at URL", "URL"},
+		{"api-key-file", 0, 0, G_OPTION_ARG_FILENAME, &ctl.api_key_file,
+		 "With dns target set: read the PowerDNS API key from FILE, - for standard input",
+		 "FILE"},
+		{"server-id", 0, 0, G_OPTION_ARG_STRING, &ctl.server_id,
+		 "With dns target set: the PowerDNS server id; default localhost", "ID"},
+		{"zone", 0, 0, G_OPTION_ARG_STRING, &ctl.zone,
+		 "With dns target set: the zone that contains the domain; default the domain",
+		 "ZONE"},
+		{"zone-file", 0, 0, G_OPTION_ARG_NONE, &ctl.zone_file,
+		 "With dns records: print the records as zone-file lines", NULL},
 		{NULL}};
 	g_autoptr(GOptionContext) context = g_option_context_new("NOUN VERB [ARGUMENT]");
 	int status = 0;
@@ -360,5 +372,9 @@ main(int argc, char **argv)
 	g_free(ctl.dmarc_policy);
 	g_free(ctl.dmarc_rua);
 	g_free(ctl.algorithm);
+	g_free(ctl.powerdns);
+	g_free(ctl.api_key_file);
+	g_free(ctl.server_id);
+	g_free(ctl.zone);
 	return status;
 }

@@ -42,6 +42,12 @@ typedef struct {
 	char *dmarc_policy;  /* domain set: none, quarantine or reject */
 	char *dmarc_rua;     /* domain set: the DMARC report address */
 	char *algorithm;     /* dkim rotate: rsa or ed25519 */
+	/* dns target set and dns records --zone-file (publish area, ctl-dns.c) */
+	char *powerdns;	    /* the PowerDNS API's base URL */
+	char *api_key_file; /* a file whose first line is the API key, "-" for stdin */
+	char *server_id;    /* the PowerDNS server id, "localhost" when NULL */
+	char *zone;	    /* the zone that contains the domain */
+	gboolean zone_file; /* dns records: print zone-file lines */
 	OpDbusOutpost1Manager *proxy;
 } OpCtl;
 
@@ -67,5 +73,6 @@ void op_ctl_print_json(GVariant *value);
 const char *op_ctl_lookup_string(GVariant *dict, const char *key);
 gboolean op_ctl_expect_args(char **args, guint count, const char *usage, GError **error);
 char *op_ctl_read_password(OpCtl *ctl, GError **error);
+void op_ctl_print_zone_file(GVariant *records);
 
 G_END_DECLS

@@ -21,6 +21,7 @@ static const OpDbusMethod *const op_dbus_method_tables[] = {
 	op_dbus_queue_methods,
 	op_dbus_settings_methods,
 	op_dbus_deliverability_methods,
+	op_dbus_publish_methods,
 };
 
 static const OpDbusMethod *

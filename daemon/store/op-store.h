@@ -331,6 +331,17 @@ GHashTable *op_store_dup_settings(OpStore *store, GError **error);
 gboolean op_store_set_settings(OpStore *store, GHashTable *values, GError **error);
 GHashTable *op_store_read_settings_file(const char *path, GError **error);
 
+/* Stored publishing targets, one per domain (publish area, op-store-publish.c).
+ * OpPublishTarget is declared in dns/op-publisher.h. The secret is stored as
+ * given and returned only to the daemon itself. */
+typedef struct _OpPublishTarget OpPublishTarget;
+
+gboolean op_store_set_publish_target(OpStore *store, const char *domain,
+				     const OpPublishTarget *target, GError **error);
+gboolean op_store_get_publish_target(OpStore *store, const char *domain,
+				     OpPublishTarget **target, GError **error);
+gboolean op_store_remove_publish_target(OpStore *store, const char *domain, GError **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OpStore, op_store_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OpStoreDomain, op_store_domain_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OpStoreDkimKey, op_store_dkim_key_free)

@@ -71,6 +71,9 @@ NEEDS_NETWORK = {"PublishDnsRecords", "ActivateDkimKey"}
 # the method, and the root argument its one string result becomes.
 CAPTURED_RESULTS = {"RotateDkimKey": "selector"}
 
+# The API key of the publish target the tests store. No reply may contain it.
+PUBLISH_SECRET = "dbus-test-api-key-5f3e"
+
 
 def valid_arguments(message_id):
     """Return the arguments that succeed once the fixtures exist.
@@ -111,6 +114,10 @@ def valid_arguments(message_id):
         ("SearchEvents", "filter"): ("a{sv}", {}),
         ("SetDomainSettings", "settings"): ("a{sv}", {"hourly-limit": ("u", 100)}),
         ("SetSettings", "settings"): ("a{sv}", {"message-lifetime": ("t", 5 * 86400)}),
+        # Storing a target contacts no server, so port 9 is enough.
+        ("SetPublishTarget", "target"): ("a{sv}", {
+            "kind": ("s", "powerdns"), "api-url": ("s", "http://127.0.0.1:9"),
+            "api-key": ("s", PUBLISH_SECRET)}),
     }
 
 
@@ -398,6 +405,26 @@ BAD_DICTIONARIES = {
     ("SearchEvents", "filter"): [
         ({"status": ("s", "bogus")}, "an unknown status"),
         ({"since": ("s", "yesterday")}, "since as a string"),
+    ],
+    ("SetPublishTarget", "target"): [
+        ({}, "no kind"),
+        ({"kind": ("s", "nsupdate")}, "an unknown kind"),
+        ({"kind": ("u", 1)}, "kind as a number"),
+        ({"kind": ("s", "powerdns"), "api-url": ("s", "ftp://127.0.0.1"),
+          "api-key": ("s", "k")}, "an ftp:// API URL"),
+        ({"kind": ("s", "powerdns"), "api-url": ("s", "http://127.0.0.1:9")},
+         "no API key"),
+        ({"kind": ("s", "powerdns"), "api-url": ("s", "http://127.0.0.1:9"),
+          "api-key": ("s", "k\r\nX-Injected: 1")}, "an API key with CR LF"),
+        ({"kind": ("s", "powerdns"), "api-url": ("s", "http://127.0.0.1:9"),
+          "api-key": ("s", "k"), "tsig-name": ("s", "outpost-key")},
+         "a dns-update key on a powerdns target"),
+        ({"kind": ("s", "dns-update"), "server": ("s", "ns.example.org"),
+          "tsig-name": ("s", "outpost-key"), "tsig-algorithm": ("s", "hmac-sha256"),
+          "tsig-secret": ("s", "c2VjcmV0")}, "a server that is no IP address"),
+        ({"kind": ("s", "powerdns"), "api-url": ("s", "http://127.0.0.1:9"),
+          "api-key": ("s", "k"), "zone": ("s", "other.example")},
+         "a zone that does not contain the domain"),
     ],
 }
 
@@ -830,6 +857,25 @@ class AuthorizationTest(unittest.TestCase):
         self.assertIn("not authorized", output["nobody"])
         self.assertNotIn("EventAdded", passive,
                          "nobody's monitor received events: %s" % shorten(passive))
+
+    def test_publish_target_secret_hidden(self):
+        # A stored target's secret is write-only: no read method returns it.
+        set_method = self.find_method("SetPublishTarget")
+        remove = self.find_method("RemovePublishTarget")
+        reply = call_method(set_method, build_arguments(set_method, self.valid))
+        self.assertTrue(reply.ok, reply.describe())
+        try:
+            for method in self.methods:
+                if not method.is_read():
+                    continue
+                reply = call_method(method, build_arguments(method, self.valid, {"limit": PAGE}))
+                with self.subTest(method=method.name):
+                    self.assertNotIn(PUBLISH_SECRET, reply.output + reply.stderr)
+                if method.name == "GetPublishTarget":
+                    self.assertIn("'has-secret': <true>", reply.output)
+        finally:
+            reply = call_method(remove, build_arguments(remove, self.valid))
+            self.assertTrue(reply.ok, reply.describe())
 
     def test_root_allowed_every_method(self):
         adding = [m for m in self.methods if not m.name.startswith("Remove")]

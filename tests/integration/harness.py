@@ -1,20 +1,23 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Servers the integration tests run against: knot for DNS, the recipient SMTP
-servers of recipient_server.py, and outpostd itself.
+"""Servers the integration tests run against: knot and PowerDNS for DNS, the
+recipient SMTP servers of recipient_server.py, and outpostd itself.
 
 Every process is started by this module and stopped by stop_all(), which the
 test runner calls even when a test fails. Nothing here talks to an address
-outside 127.0.0.0/8, and DNS queries go only to the knot server.
+outside 127.0.0.0/8, and DNS queries go only to the servers started here.
 """
 
 import argparse
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 import unittest
+import urllib.error
+import urllib.request
 
 import dns.message
 import dns.query
@@ -260,6 +263,118 @@ class KnotServer:
         except Exception:
             self.knotc("zone-abort", zone)
             raise
+
+    def stop(self):
+        if self.process:
+            self.process.stop()
+
+
+# PowerDNS ---------------------------------------------------------------------
+
+PDNS_DNS_PORT = 5300
+PDNS_API_PORT = 8081
+
+
+class PdnsServer:
+    """pdns_server with the SQLite backend: DNS on 127.0.0.1:5300 and the HTTP
+    API on 127.0.0.1:8081, which only loopback clients may use."""
+
+    def __init__(self, directory, api_key):
+        self.directory = directory
+        self.api_key = api_key
+        self.process = None
+        self.url = "http://%s:%d" % (DNS_ADDRESS, PDNS_API_PORT)
+
+    def write_config(self):
+        database = os.path.join(self.directory, "pdns.sqlite3")
+        if os.path.exists(database):
+            os.unlink(database)
+        schema = "/usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql"
+        with open(schema) as source:
+            connection = sqlite3.connect(database)
+            connection.executescript(source.read())
+            connection.close()
+        config = [
+            "launch=gsqlite3",
+            "gsqlite3-database=%s" % database,
+            "local-address=%s" % DNS_ADDRESS,
+            "local-port=%d" % PDNS_DNS_PORT,
+            "api=yes",
+            "api-key=%s" % self.api_key,
+            "webserver=yes",
+            "webserver-address=%s" % DNS_ADDRESS,
+            "webserver-port=%d" % PDNS_API_PORT,
+            "webserver-allow-from=127.0.0.0/8",
+            # Empty, or pdns_server queries the system resolver for security notices.
+            "security-poll-suffix=",
+            "daemon=no",
+            "guardian=no",
+            "disable-syslog=yes",
+            "socket-dir=%s" % self.directory,
+            "receiver-threads=1",
+            "distributor-threads=1",
+        ]
+        with open(os.path.join(self.directory, "pdns.conf"), "w") as output:
+            output.write("\n".join(config) + "\n")
+
+    def start(self):
+        os.makedirs(self.directory, exist_ok=True)
+        self.write_config()
+        self.process = ManagedProcess("pdns_server",
+                                      ["pdns_server", "--config-dir=%s" % self.directory],
+                                      os.path.join(self.directory, "pdns.log"))
+
+        def serving():
+            self.process.check_running()
+            try:
+                return self.api("GET", "/servers/localhost")[0] == 200
+            except OSError:
+                return False
+
+        wait_for(serving, 20, "pdns_server to answer on its HTTP API")
+
+    def api(self, method, path, body=None, api_key=None):
+        """Call the API below /api/v1 and return (status, decoded JSON or None)."""
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.url + "/api/v1" + path, data=data, method=method)
+        request.add_header("X-API-Key", self.api_key if api_key is None else api_key)
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        # No proxy from the environment: the request stays on loopback.
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        try:
+            with opener.open(request, timeout=10) as response:
+                status, text = response.status, response.read()
+        except urllib.error.HTTPError as error:
+            status, text = error.code, error.read()
+        try:
+            return status, json.loads(text) if text else None
+        except ValueError:
+            return status, None
+
+    def create_zone(self, zone, rrsets=()):
+        """Create a native zone with an SOA, an NS record and rrsets (API form)."""
+        status, answer = self.api("POST", "/servers/localhost/zones", {
+            "name": zone + ".", "kind": "Native", "nameservers": ["ns.%s." % zone],
+            "rrsets": list(rrsets)})
+        if status != 201:
+            raise AssertionError("creating the zone %s failed: %s %s" % (zone, status, answer))
+
+    def zone(self, zone):
+        status, answer = self.api("GET", "/servers/localhost/zones/%s." % zone)
+        if status != 200:
+            raise AssertionError("reading the zone %s failed: %s %s" % (zone, status, answer))
+        return answer
+
+    def query(self, name, rdtype):
+        """Query pdns_server over DNS and return the answer's rdata list."""
+        query = dns.message.make_query(name, rdtype)
+        response = dns.query.udp(query, DNS_ADDRESS, port=PDNS_DNS_PORT, timeout=2)
+        answers = []
+        for rrset in response.answer:
+            if rrset.rdtype == dns.rdatatype.from_text(rdtype):
+                answers.extend(rrset)
+        return answers
 
     def stop(self):
         if self.process:

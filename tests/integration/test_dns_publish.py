@@ -132,6 +132,20 @@ class PublishTest(unittest.TestCase):
         for name, value in new.items():
             self.assertEqual(len(harness.dns_query(name, "TXT")), 1, name)
 
+    def test_stored_target_publishes(self):
+        key_file = os.path.join(env.daemon.directory, "stored-tsig.key")
+        with open(key_file, "w") as output:
+            output.write("%s:%s:%s\n" % (KEY_NAME, ALGORITHM, SECRET))
+        env.ctl("dns", "target", "set", ZONE, "--server", SERVER, "--tsig-file", key_file)
+        shown = env.ctl("dns", "target", "show", ZONE).stdout
+        self.assertIn(SERVER, shown)
+        self.assertIn(KEY_NAME, shown)
+        self.assertNotIn(SECRET, shown)
+        result = env.ctl("dns", "publish", ZONE)
+        self.assertIn("to its stored target", result.stdout)
+        self.assert_published(self.records())
+        self.assertNotIn(SECRET, env.daemon.read_log())
+
     def test_unknown_key_is_refused(self):
         serial = self.zone_serial()
         result = env.publish("--tsig", "other-key:%s:%s" % (ALGORITHM, SECRET), check=False)

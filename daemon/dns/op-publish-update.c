@@ -6,8 +6,9 @@
  */
 #define G_LOG_DOMAIN "outpost-dns"
 
-#include "dns/op-publish.h"
+#include "dns/op-publish-update.h"
 
+#include "dns/op-publisher.h"
 #include "dns/op-records.h"
 #include "op-error.h"
 
@@ -15,8 +16,6 @@
 #include <ldns/ldns.h>
 #include <string.h>
 
-/* Outpost publishes every record with this TTL (seconds). */
-#define OP_PUBLISH_TTL 3600
 #define OP_PUBLISH_TIMEOUT 10
 /* Base64 characters of the longest secret accepted: 192 octets, more than the
  * HMAC-SHA-512 block size that RFC 2104 §3 suggests as the longest useful key. */
@@ -229,21 +228,21 @@ make_rr(const char *name, ldns_rr_type type, ldns_rr_class klass)
 	return rr;
 }
 
-/* Lists the apex TXT records and deletes only the SPF ones, so site
+/* Lists the TXT records of owner and deletes only the SPF ones, so site
  * verifications and the like stay. All of them become a prerequisite (RFC
- * 2136 §2.4.2), so an apex TXT change made meanwhile makes the update fail. */
+ * 2136 §2.4.2), so a TXT change there made meanwhile makes the update fail. */
 static gboolean
-replace_apex_spf(ldns_resolver *resolver, const char *zone, const char *server,
-		 const char *tsig_name, ldns_rr_list *prereq, ldns_rr_list *deletes,
-		 GError **error)
+replace_spf_txt(ldns_resolver *resolver, const char *zone, const char *owner,
+		const char *server, const char *tsig_name, ldns_rr_list *prereq,
+		ldns_rr_list *deletes, GError **error)
 {
-	g_autoptr(ldns_rdf) apex = ldns_dname_new_frm_str(zone);
+	g_autoptr(ldns_rdf) name = ldns_dname_new_frm_str(owner);
 	g_autoptr(ldns_pkt) answer = NULL;
 	ldns_status status;
 	ldns_rr_list *found;
 	gboolean any = FALSE;
 
-	status = ldns_resolver_query_status(&answer, resolver, apex, LDNS_RR_TYPE_TXT,
+	status = ldns_resolver_query_status(&answer, resolver, name, LDNS_RR_TYPE_TXT,
 					    LDNS_RR_CLASS_IN, 0);
 	if (!check_answer(status, answer, zone, server, tsig_name, error))
 		return FALSE;
@@ -253,7 +252,7 @@ replace_apex_spf(ldns_resolver *resolver, const char *zone, const char *server,
 		ldns_rr *copy;
 
 		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_TXT ||
-		    ldns_dname_compare(ldns_rr_owner(rr), apex) != 0)
+		    ldns_dname_compare(ldns_rr_owner(rr), name) != 0)
 			continue;
 		any = TRUE;
 		copy = ldns_rr_clone(rr);
@@ -267,7 +266,7 @@ replace_apex_spf(ldns_resolver *resolver, const char *zone, const char *server,
 		}
 	}
 	if (!any)
-		ldns_rr_list_push_rr(prereq, make_rr(zone, LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_NONE));
+		ldns_rr_list_push_rr(prereq, make_rr(owner, LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_NONE));
 	return TRUE;
 }
 
@@ -309,10 +308,11 @@ build_update(ldns_resolver *resolver, const char *zone, const char *server,
 		key = g_strdup_printf("%s/%s", record->name, record->type);
 		if (!g_hash_table_add(deleted, g_ascii_strdown(key, -1)))
 			continue;
+		/* Outpost owns the SPF record of a name, not its other TXT records. */
 		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_TXT &&
-		    g_ascii_strcasecmp(record->name, zone) == 0) {
-			if (!replace_apex_spf(resolver, zone, server, tsig_name, prereq, deletes,
-					      error))
+		    op_publish_txt_is_spf(record->value)) {
+			if (!replace_spf_txt(resolver, zone, record->name, server, tsig_name,
+					     prereq, deletes, error))
 				return FALSE;
 			continue;
 		}
@@ -362,3 +362,20 @@ op_dns_publish(const char *zone, const char *server, const char *tsig_name,
 	status = ldns_resolver_send_pkt(&answer, resolver, update);
 	return check_answer(status, answer, zone, server, tsig_name, error);
 }
+
+static gboolean
+check_target(const OpPublishTarget *target, GError **error)
+{
+	return op_dns_publish_check_arguments(target->server, target->key_name,
+					      target->key_algorithm, target->secret, error);
+}
+
+static gboolean
+publish_target(const OpPublishTarget *target, const char *zone, GPtrArray *records,
+	       GError **error)
+{
+	return op_dns_publish(zone, target->server, target->key_name, target->key_algorithm,
+			      target->secret, records, error);
+}
+
+const OpPublisher op_publisher_dns_update = {"dns-update", check_target, publish_target};

@@ -5,7 +5,7 @@
  */
 #pragma once
 
-#include <glib.h>
+#include "dns/op-publisher.h"
 
 G_BEGIN_DECLS
 
@@ -18,13 +18,17 @@ gboolean op_dns_publish_check_arguments(const char *server, const char *tsig_nam
 					const char *tsig_algorithm,
 					const char *tsig_secret_base64, GError **error);
 
-/* Replaces, in one atomic UPDATE to server (as above, port 53 by default), the record sets Outpost owns for each record of records
- * (OpDnsRecord *) and adds the new records. The zone's SOA must exist. At the
- * zone apex only the TXT records starting with "v=spf1" are replaced, so other
- * apex TXT records stay. A rejected key or refused update is
+/* Replaces, in one atomic UPDATE to server (as above, port 53 by default), the
+ * record sets Outpost owns for each record of records (OpDnsRecord *) and adds
+ * the new records. The zone's SOA must exist. Where records contains an SPF
+ * record, only the TXT records starting with "v=spf1" are replaced, so the
+ * name's other TXT records stay. A rejected key or refused update is
  * OP_ERROR_ACCESS_DENIED, an unreachable server OP_ERROR_TEMPORARY. */
 gboolean op_dns_publish(const char *zone, const char *server, const char *tsig_name,
 			const char *tsig_algorithm, const char *tsig_secret_base64,
 			GPtrArray *records, GError **error);
+
+/* The "dns-update" entry of the publisher table (op-publisher.c). */
+extern const OpPublisher op_publisher_dns_update;
 
 G_END_DECLS

@@ -10,7 +10,7 @@
 
 #include "op-error.h"
 
-/* Past this count the answer is "far too many", and include loops end here. */
+/* Past this count the result is "far too many", and include loops end here. */
 #define OP_SPF_COUNT_STOP 100
 
 static gboolean op_spf_count_domain(const OpSpfLookup *lookup, const char *domain,

@@ -35,8 +35,8 @@ typedef enum {
 	OP_SPF_TERM_UNKNOWN_MODIFIER,
 } OpSpfTermKind;
 
-/* One term of a record. Unset CIDR lengths are -1; the evaluator then uses 32
- * and 128 (RFC 7208 §5.6). */
+/* One term of a record. Unset CIDR lengths are -1, and the evaluator then uses
+ * 32 and 128 (RFC 7208 §5.6). */
 typedef struct {
 	OpSpfTermKind kind;
 	OpSpfQualifier qualifier;

@@ -53,62 +53,25 @@ op_spf_resolver_aaaa(gpointer user_data, const char *name, GError **error)
 	return op_spf_resolver_addresses(user_data, name, LDNS_RR_TYPE_AAAA, error);
 }
 
-/* Returns the domain names in rdata field @field of the @type records, without
- * the trailing dot. */
-static GPtrArray *
-op_spf_resolver_names(OpResolver *resolver, const char *name, ldns_rr_type type, gsize field,
-		      GError **error)
-{
-	g_autoptr(ldns_pkt) answer = op_resolver_query(resolver, name, type, error);
-	GPtrArray *names;
-	ldns_rr_list *records;
-
-	if (answer == NULL)
-		return NULL;
-	names = g_ptr_array_new_with_free_func(g_free);
-	records = ldns_pkt_answer(answer);
-	for (gsize i = 0; i < ldns_rr_list_rr_count(records); i++) {
-		ldns_rr *rr = ldns_rr_list_rr(records, i);
-		char *text;
-		gsize length;
-
-		if (ldns_rr_get_type(rr) != type || ldns_rr_rd_count(rr) <= field)
-			continue;
-		text = ldns_rdf2str(ldns_rr_rdf(rr, field));
-		if (text == NULL)
-			continue;
-		length = strlen(text);
-		if (length > 1 && text[length - 1] == '.')
-			text[length - 1] = '\0';
-		g_ptr_array_add(names, g_strdup(text));
-		free(text);
-	}
-	return names;
-}
-
 static GPtrArray *
 op_spf_resolver_mx(gpointer user_data, const char *name, GError **error)
 {
 	/* MX rdata is the preference, then the exchange (RFC 1035 §3.3.9). */
-	return op_spf_resolver_names(user_data, name, LDNS_RR_TYPE_MX, 1, error);
+	return op_resolver_lookup_names(user_data, name, LDNS_RR_TYPE_MX, 1, error);
 }
 
 static GPtrArray *
 op_spf_resolver_ptr(gpointer user_data, GInetAddress *address, GError **error)
 {
-	const guint8 *bytes = g_inet_address_to_bytes(address);
-	g_autoptr(GString) name = g_string_new(NULL);
+	g_autofree char *labels = op_resolver_dup_reverse_labels(address);
+	g_autofree char *name = g_strconcat(labels,
+					    g_inet_address_get_family(address) ==
+							    G_SOCKET_FAMILY_IPV4
+						    ? ".in-addr.arpa"
+						    : ".ip6.arpa",
+					    NULL);
 
-	/* The reverse names of RFC 1035 §3.5 and RFC 3596 §2.5. */
-	if (g_inet_address_get_family(address) == G_SOCKET_FAMILY_IPV4) {
-		g_string_printf(name, "%u.%u.%u.%u.in-addr.arpa", bytes[3], bytes[2], bytes[1],
-				bytes[0]);
-	} else {
-		for (int i = 15; i >= 0; i--)
-			g_string_append_printf(name, "%x.%x.", bytes[i] & 0x0f, bytes[i] >> 4);
-		g_string_append(name, "ip6.arpa");
-	}
-	return op_spf_resolver_names(user_data, name->str, LDNS_RR_TYPE_PTR, 0, error);
+	return op_resolver_lookup_names(user_data, name, LDNS_RR_TYPE_PTR, 0, error);
 }
 
 void

@@ -94,8 +94,9 @@ op_spf_error_result(const GError *error)
 								     : OP_SPF_RESULT_PERMERROR;
 }
 
-/* Checks the domain of check_host() (RFC 7208 §4.3): labels of 1..63 octets,
- * at most 253 octets in all, and at least two labels. */
+/* Checks the domain of check_host() (RFC 7208 §4.3): labels of 1..63 letters,
+ * digits, hyphens and underscores, at most 253 octets in all, and at least two
+ * labels. A domain literal such as "[192.0.2.1]" is malformed. */
 static gboolean
 op_spf_domain_is_valid(const char *domain)
 {
@@ -109,6 +110,8 @@ op_spf_domain_is_valid(const char *domain)
 		return FALSE;
 	for (gsize i = 0; i <= length; i++) {
 		if (i < length && domain[i] != '.') {
+			if (!g_ascii_isalnum(domain[i]) && domain[i] != '-' && domain[i] != '_')
+				return FALSE;
 			label++;
 			continue;
 		}
@@ -309,7 +312,7 @@ op_spf_count_lookup(OpSpfEval *eval, const char *domain, const OpSpfTerm *term,
 	if (++eval->lookups <= OP_SPF_MAX_DNS_LOOKUPS)
 		return TRUE;
 	op_spf_permerror(error, "the SPF evaluation needs more than %d DNS lookups, the limit "
-			 "of RFC 7208; \"%s\" in the record of %s is one too many",
+			 "of RFC 7208: remove \"%s\" from the record of %s or flatten an include",
 			 OP_SPF_MAX_DNS_LOOKUPS, term->text, domain);
 	return FALSE;
 }
@@ -568,7 +571,7 @@ op_spf_check_domain(OpSpfEval *eval, const char *domain, char **explanation, GEr
 	return OP_SPF_RESULT_NEUTRAL;
 }
 
-/* Splits @sender into local part and domain; a missing local part becomes
+/* Splits @sender into local part and domain. A missing local part becomes
  * "postmaster" and a missing domain @domain (§4.3). */
 static void
 op_spf_eval_set_sender(OpSpfEval *eval, const char *sender, const char *domain)
@@ -590,7 +593,7 @@ op_spf_eval_set_sender(OpSpfEval *eval, const char *sender, const char *domain)
 }
 
 /* Returns @ip, or the IPv4 address inside an IPv4-mapped IPv6 address, which
- * RFC 7208 §5 says to treat as IPv4. */
+ * RFC 7208 §5 treats as IPv4. */
 static GInetAddress *
 op_spf_normalize_ip(GInetAddress *ip)
 {
@@ -626,8 +629,8 @@ op_spf_check_host(const OpSpfLookup *lookup, GInetAddress *ip, const char *domai
 		if (local_error == NULL)
 			local_error = g_error_new(OP_ERROR, OP_ERROR_FAILED, "SPF %s for %s",
 						  op_spf_result_to_string(result), domain);
-		/* Macro and syntax errors come up as INVALID_ARGUMENT; the caller sees
-		 * one code per result. */
+		/* Macro and syntax errors come up as INVALID_ARGUMENT, but the caller
+		 * gets one code per result. */
 		local_error->code = result == OP_SPF_RESULT_TEMPERROR ? OP_ERROR_TEMPORARY
 								      : OP_ERROR_PERMANENT;
 		g_propagate_error(error, g_steal_pointer(&local_error));

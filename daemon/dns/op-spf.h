@@ -49,9 +49,9 @@ gboolean op_spf_result_from_string(const char *text, OpSpfResult *result);
 void op_spf_lookup_init_resolver(OpSpfLookup *lookup, OpResolver *resolver);
 
 /* Runs check_host() (RFC 7208 §4) for the client address @ip, the domain @domain
- * (the MAIL FROM domain, or the HELO name when MAIL FROM is empty) and @sender
- * ("local@domain"; NULL or a missing local part means "postmaster", §4.3). @helo
- * is the HELO/EHLO name for the %{h} macro and may be NULL.
+ * (the MAIL FROM domain, or the HELO name when MAIL FROM is empty) and @sender,
+ * "local@domain". A NULL @sender or a missing local part means "postmaster"
+ * (§4.3). @helo is the HELO/EHLO name for the %{h} macro and may be NULL.
  *
  * For "fail", *@explanation (when @explanation is not NULL) receives the
  * expanded exp= text, or NULL when the record has none or it cannot be used

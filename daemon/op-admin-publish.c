@@ -277,6 +277,7 @@ op_admin_publish_dns_records(OpAdmin *admin, const char *domain, const char *ser
 	records = op_admin_get_dns_records(admin, name, error);
 	if (records == NULL)
 		return FALSE;
+	op_records_remove_advice(records);
 	zone = *target->zone != '\0' ? target->zone : name;
 	if (!op_publisher_publish(target, zone, records, error))
 		return FALSE;

@@ -284,8 +284,12 @@ op_ctl_print_zone_file(GVariant *records)
 	g_variant_iter_init(&iter, records);
 	while ((record = g_variant_iter_next_value(&iter)) != NULL) {
 		const char *name = op_ctl_lookup_string(record, "name");
+		gboolean publish = TRUE;
 
-		g_print("%s%s\t%d\tIN\t%s\t%s\n", name, g_str_has_suffix(name, ".") ? "" : ".",
+		/* Records for someone else's zone stay in the snippet as comments. */
+		g_variant_lookup(record, "publish", "b", &publish);
+		g_print("%s%s%s\t%d\tIN\t%s\t%s\n", publish ? "" : "; elsewhere: ", name,
+			g_str_has_suffix(name, ".") ? "" : ".",
 			OP_PUBLISH_TTL, op_ctl_lookup_string(record, "type"),
 			op_ctl_lookup_string(record, "value"));
 		g_variant_unref(record);

@@ -130,6 +130,8 @@ do_get_dns_records(OpCall *call, GError **error)
 		op_dbus_add_entry(&builder, "value", g_variant_new_string(record->value));
 		op_dbus_add_entry(&builder, "purpose",
 				  g_variant_new_string(record->purpose ? record->purpose : ""));
+		op_dbus_add_entry(&builder, "publish",
+				  g_variant_new_boolean(g_strcmp0(record->role, "advice") != 0));
 		g_variant_builder_close(&builder);
 	}
 	g_variant_builder_close(&builder);

@@ -6,6 +6,8 @@
  */
 #include "dns/op-records.h"
 
+#include "dns/op-resolver.h"
+
 #include <gio/gio.h>
 #include <string.h>
 
@@ -198,6 +200,48 @@ add_dmarc_record(GPtrArray *records, const char *apex, const char *bare_domain,
 	op_records_add_txt(records, name, value, dmarc_purpose(policy))->role = "dmarc";
 }
 
+/* The host name's address records and the reverse DNS of each sending
+ * address (RFC 1035 §3.5, RFC 3596 §2.5), which receivers compare with the
+ * HELO name. The reverse zone belongs to whoever runs the address. */
+static void
+add_advice_records(GPtrArray *records, const char *host, const OpRecordsInput *input)
+{
+	for (gsize i = 0; input->sending_addresses && input->sending_addresses[i]; i++) {
+		g_autoptr(GInetAddress) address =
+			g_inet_address_new_from_string(input->sending_addresses[i]);
+		gboolean ipv6;
+		g_autofree char *labels = NULL;
+
+		if (address == NULL)
+			continue;
+		ipv6 = g_inet_address_get_family(address) == G_SOCKET_FAMILY_IPV6;
+		labels = op_resolver_dup_reverse_labels(address);
+		op_records_add(records, g_strdup(host), ipv6 ? "AAAA" : "A",
+			       g_inet_address_to_string(address),
+			       "The server's host name must resolve to each address it sends "
+			       "from: publish it in the zone that holds the host name.")
+			->role = "advice";
+		op_records_add(records,
+			       g_strconcat(labels, ipv6 ? ".ip6.arpa." : ".in-addr.arpa.", NULL),
+			       "PTR", g_strdup(host),
+			       "Receivers check that the address's reverse DNS name leads back to "
+			       "it and matches the HELO name: ask whoever runs the address "
+			       "(usually the hosting provider) to set this PTR record.")
+			->role = "advice";
+	}
+}
+
+void
+op_records_remove_advice(GPtrArray *records)
+{
+	for (guint i = records->len; i > 0; i--) {
+		const OpDnsRecord *record = records->pdata[i - 1];
+
+		if (g_strcmp0(record->role, "advice") == 0)
+			g_ptr_array_remove_index(records, i - 1);
+	}
+}
+
 GPtrArray *
 op_records_build(const OpRecordsInput *input)
 {
@@ -236,6 +280,7 @@ op_records_build(const OpRecordsInput *input)
 		       "Mail clients find the implicit-TLS submission port with this "
 		       "record.")
 		->role = "srv";
+	add_advice_records(records, host, input);
 	return records;
 }
 

@@ -15,7 +15,9 @@ typedef struct {
 	char *value;   /* RDATA in zone-file form, TXT as quoted strings of <= 255 octets */
 	char *purpose; /* one sentence for the admin */
 	/* What the deliverability check compares it as: "dkim-active",
-	 * "dkim-pending", "dkim-retiring", "spf", "dmarc", "srv", or NULL for an
+	 * "dkim-pending", "dkim-retiring", "spf", "dmarc", "srv", "advice" (a
+	 * record for a zone the admin may not run: the PTR of a sending address,
+	 * the host name's address; shown, never published), or NULL for an
 	 * exact comparison whose absence is a warning. Not freed. */
 	const char *role;
 } OpDnsRecord;
@@ -43,6 +45,9 @@ typedef struct {
 /* Returns the records of input as a GPtrArray of OpDnsRecord: a DKIM TXT per
  * key, SPF, DMARC with the domain's policy, and the submission SRV records. */
 GPtrArray *op_records_build(const OpRecordsInput *input);
+
+/* Removes the "advice" records, which are for someone else to publish. */
+void op_records_remove_advice(GPtrArray *records);
 
 /* Returns a GPtrArray of OpDnsRecord (freed with the array) for domain in ASCII
  * form: the DKIM TXT at <dkim_selector>._domainkey.<domain>. when dkim_txt is not

@@ -26,7 +26,8 @@ if [ -z "${OUTPOST_TEST_NAMESPACE:-}" ]; then
 		skip "unshare --net --mount --pid failed: namespaces are not available here"
 
 	missing=""
-	for tool in ip knotd knotc dbus-daemon gdbus swaks openssl /usr/bin/python3; do
+	for tool in ip knotd knotc kzonecheck pdns_server dbus-daemon gdbus swaks openssl \
+		/usr/bin/python3; do
 		command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
 	done
 	if ! /usr/bin/python3 -c 'import aiosmtpd, dkim, dns.query, nacl' 2>/dev/null; then

@@ -233,6 +233,15 @@ class RecordsTest(unittest.TestCase):
         self.assertEqual(record["value"],
                          '"v=spf1 include:_spf.merge.test ip4:127.0.0.1 ~all"')
 
+    def test_reverse_and_address_advice(self):
+        records = env.daemon.ctl_json("dns", "records", ZONE)
+        advice = {(r["name"], r["type"], r["value"]) for r in records if not r["publish"]}
+        self.assertEqual(advice, {
+            ("1.0.0.127.in-addr.arpa.", "PTR", harness.HOSTNAME + "."),
+            (harness.HOSTNAME + ".", "A", SENDING_ADDRESS)})
+        snippet = env.ctl("dns", "records", ZONE, "--zone-file").stdout
+        self.assertIn("; elsewhere: 1.0.0.127.in-addr.arpa.", snippet)
+
     def test_too_many_lookups_warned(self):
         env.ctl("domain", "add", HEAVY_ZONE)
         record = self.spf(HEAVY_ZONE)

@@ -24,6 +24,7 @@ static const OpCtlCommand *const op_ctl_tables[] = {
 	op_ctl_queue_commands,
 	op_ctl_settings_commands,
 	op_ctl_dns_commands,
+	op_ctl_client_commands,
 };
 
 void

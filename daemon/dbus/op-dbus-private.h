@@ -48,6 +48,7 @@ struct _OpDbusService {
 extern const OpDbusMethod op_dbus_domain_methods[];
 extern const OpDbusMethod op_dbus_queue_methods[];
 extern const OpDbusMethod op_dbus_settings_methods[];
+extern const OpDbusMethod op_dbus_client_methods[];
 
 /* EventAdded (op-dbus-settings.c): start once the connection is set, stop
  * before it is dropped. The signal goes to each client that called

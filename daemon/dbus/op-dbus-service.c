@@ -20,6 +20,7 @@ static const OpDbusMethod *const op_dbus_method_tables[] = {
 	op_dbus_domain_methods,
 	op_dbus_queue_methods,
 	op_dbus_settings_methods,
+	op_dbus_client_methods,
 };
 
 static const OpDbusMethod *

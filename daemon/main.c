@@ -8,6 +8,8 @@
 #include "dbus/op-dbus-service.h"
 #include "dkim/op-dkim.h"
 #include "dns/op-resolver.h"
+#include "http/op-http-server.h"
+#include "http/op-mobileconfig.h"
 #include "op-admin.h"
 #include "op-config.h"
 #include "op-error.h"
@@ -42,6 +44,7 @@ typedef struct {
 	OpQueue *queue;
 	OpAdmin admin;
 	OpDbusService *dbus;
+	OpHttpServer *http; /* NULL while the HTTP endpoint is off */
 	int exit_status;
 } OpDaemon;
 
@@ -177,6 +180,28 @@ start_listeners(OpDaemon *daemon, GError **error)
 	return TRUE;
 }
 
+/* Binds the HTTP endpoint's ports and reads the profile-signing key, both of
+ * which may need the starting user's privileges. */
+static gboolean
+start_http(OpDaemon *daemon, GError **error)
+{
+	OpConfig *config = daemon->config;
+	g_autoptr(GError) local_error = NULL;
+	const char *reason = NULL;
+
+	daemon->admin.profile_signer = op_profile_signer_new(config->tls_cert, config->tls_key,
+							     &local_error);
+	if (daemon->admin.profile_signer == NULL)
+		g_warning("Apple profiles are served unsigned: %s", local_error->message);
+	if (!op_http_server_is_enabled(config, &reason)) {
+		if (config->http_listen[0] != NULL || config->https_listen[0] != NULL)
+			g_message("the HTTP endpoint is off: %s", reason);
+		return TRUE;
+	}
+	daemon->http = op_http_server_new(config, error);
+	return daemon->http != NULL;
+}
+
 static void
 setup_self(OpDaemon *daemon)
 {
@@ -209,11 +234,8 @@ setup_privileged(OpDaemon *daemon, GError **error)
 		return FALSE;
 	if (!start_listeners(daemon, error))
 		return FALSE;
-	/* TODO: serve autoconfig, autodiscover and MTA-STS on http_listen. */
-	if (config->http_listen != NULL && config->http_listen[0] != NULL)
-		g_warning("http_listen is set, but this version has no HTTP endpoint yet: "
-			  "nothing listens on %s",
-			  config->http_listen[0]);
+	if (!start_http(daemon, error))
+		return FALSE;
 	if (switching)
 		return op_privileges_drop(config->user, error);
 	if (geteuid() == 0 && !config->session_bus)
@@ -251,6 +273,8 @@ setup(OpDaemon *daemon, GError **error)
 	daemon->admin.store = daemon->store;
 	daemon->admin.smtp_context = &daemon->context;
 	daemon->admin.queue = daemon->queue;
+	if (daemon->http != NULL)
+		op_http_server_set_admin(daemon->http, &daemon->admin);
 	return TRUE;
 }
 
@@ -270,6 +294,12 @@ print_banner(OpDaemon *daemon)
 		g_print("  submission (implicit TLS) on %s\n", config->submissions_listen[i]);
 	if (config->sendmail_socket != NULL && *config->sendmail_socket != '\0')
 		g_print("  local submission (outpost-sendmail) on %s\n", config->sendmail_socket);
+	for (guint i = 0; daemon->http != NULL && config->https_listen[i] != NULL; i++)
+		g_print("  mail-client setup and MTA-STS (HTTPS) on %s\n", config->https_listen[i]);
+	for (guint i = 0; daemon->http != NULL && config->http_listen[i] != NULL; i++)
+		g_print("  mail-client setup (HTTP%s) on %s\n",
+			config->http_allow_plain ? "" : ", answering 404 without --http-allow-plain",
+			config->http_listen[i]);
 	if (config->dev_mode) {
 		const char *bus = g_getenv("DBUS_SESSION_BUS_ADDRESS");
 
@@ -356,6 +386,8 @@ teardown(OpDaemon *daemon)
 {
 	op_admin_stop_dkim_rotations(&daemon->admin);
 	g_clear_pointer(&daemon->dbus, op_dbus_service_free);
+	g_clear_pointer(&daemon->http, op_http_server_free);
+	g_clear_pointer(&daemon->admin.profile_signer, op_profile_signer_free);
 	g_clear_pointer(&daemon->server, op_smtp_server_free);
 	g_clear_pointer(&daemon->queue, op_queue_free);
 	g_clear_pointer(&daemon->self.own_names, g_strfreev);

@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include "http/op-client-settings.h"
 #include "op-config.h"
 #include "dns/op-dns-check.h"
 #include "op-settings.h"
@@ -29,6 +30,8 @@ typedef struct {
 	/* DKIM key rotation (op-admin-dkim.c) */
 	guint dkim_timer;	    /* the periodic check, 0 when not started */
 	gboolean dkim_running;	    /* a check runs in a worker thread */
+	/* Mail-client setup (clients area, op-admin-clients.c) */
+	struct _OpProfileSigner *profile_signer; /* signs Apple profiles; NULL: unsigned */
 } OpAdmin;
 
 gboolean op_admin_add_domain(OpAdmin *admin, const char *domain, GError **error);
@@ -147,5 +150,34 @@ gboolean op_admin_set_publish_target(OpAdmin *admin, const char *domain, GVarian
  * secret, empty when none is stored. */
 GVariant *op_admin_describe_publish_target(OpAdmin *admin, const char *domain, GError **error);
 gboolean op_admin_remove_publish_target(OpAdmin *admin, const char *domain, GError **error);
+
+/* Mail-client setup (clients area, op-admin-clients.c) */
+
+/* What a user types into a mail client, for one account. */
+typedef struct {
+	char *address;
+	OpClientSettings *settings;
+	char *autoconfig_url;
+	char *autodiscover_url;
+	char *profile_url; /* "" when no listener serves profiles */
+} OpAdminClientSetup;
+
+/* Returns the client settings of a managed domain; with enabled_only, a
+ * disabled domain is OP_ERROR_NOT_FOUND too. */
+OpClientSettings *op_admin_dup_client_settings(OpAdmin *admin, const char *domain,
+					       gboolean enabled_only, GError **error);
+/* Returns the setup of an existing account, making its profile token on first use. */
+OpAdminClientSetup *op_admin_get_client_setup(OpAdmin *admin, const char *address,
+					      GError **error);
+void op_admin_client_setup_free(OpAdminClientSetup *setup);
+/* Returns the account's Apple profile (signed when a signer is set), making
+ * its profile token on first use. */
+GBytes *op_admin_get_apple_profile(OpAdmin *admin, const char *address, GError **error);
+/* Returns the profile of the account whose token is token and sets *domain to
+ * its domain; OP_ERROR_NOT_FOUND for an unknown token or a disabled domain. */
+GBytes *op_admin_get_profile_by_token(OpAdmin *admin, const char *token, char **domain,
+				      GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OpAdminClientSetup, op_admin_client_setup_free)
 
 G_END_DECLS

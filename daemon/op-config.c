@@ -28,6 +28,7 @@ op_config_new(void)
 	config->submission_listen = g_strdupv((char **)submission);
 	config->submissions_listen = g_strdupv((char **)submissions);
 	config->http_listen = g_new0(char *, 1);
+	config->https_listen = g_new0(char *, 1);
 	config->trusted_networks = g_new0(char *, 1);
 	config->delivery_port = 25;
 	config->retry_min = 300;
@@ -65,6 +66,7 @@ op_config_free(OpConfig *config)
 	g_strfreev(config->submission_listen);
 	g_strfreev(config->submissions_listen);
 	g_strfreev(config->http_listen);
+	g_strfreev(config->https_listen);
 	g_free(config->sendmail_socket);
 	g_free(config->dns_resolver);
 	g_strfreev(config->trusted_networks);
@@ -200,6 +202,24 @@ read_uint(GKeyFile *file, const char *key, guint max, guint *target, GError **er
 	return TRUE;
 }
 
+static gboolean
+read_boolean(GKeyFile *file, const char *key, gboolean *target, GError **error)
+{
+	g_autoptr(GError) local_error = NULL;
+	gboolean value = g_key_file_get_boolean(file, "server", key, &local_error);
+
+	if (local_error == NULL) {
+		*target = value;
+		return TRUE;
+	}
+	if (g_error_matches(local_error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND) ||
+	    g_error_matches(local_error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_GROUP_NOT_FOUND))
+		return TRUE;
+	g_propagate_prefixed_error(error, g_steal_pointer(&local_error),
+				   "key %s: expected true or false: ", key);
+	return FALSE;
+}
+
 gboolean
 op_config_load_key_file(OpConfig *config, const char *path, GError **error)
 {
@@ -218,6 +238,8 @@ op_config_load_key_file(OpConfig *config, const char *path, GError **error)
 	    !read_list(file, "submission_listen", &config->submission_listen, error) ||
 	    !read_list(file, "submissions_listen", &config->submissions_listen, error) ||
 	    !read_list(file, "http_listen", &config->http_listen, error) ||
+	    !read_list(file, "https_listen", &config->https_listen, error) ||
+	    !read_boolean(file, "http_allow_plain", &config->http_allow_plain, error) ||
 	    !read_string(file, "sendmail_socket", &config->sendmail_socket, error) ||
 	    !read_string(file, "dns_resolver", &config->dns_resolver, error) ||
 	    !read_uint(file, "delivery_port", 65535, &config->delivery_port, error) ||
@@ -262,6 +284,8 @@ typedef struct {
 	char **submission;
 	char **submissions;
 	char **http;
+	char **https;
+	gboolean http_allow_plain;
 	char *sendmail_socket;
 	char *resolver;
 	int delivery_port;
@@ -290,6 +314,7 @@ op_flags_clear(OpFlags *flags)
 	g_strfreev(flags->submission);
 	g_strfreev(flags->submissions);
 	g_strfreev(flags->http);
+	g_strfreev(flags->https);
 	g_free(flags->sendmail_socket);
 	g_free(flags->resolver);
 	g_strfreev(flags->trusted_networks);
@@ -417,9 +442,18 @@ op_config_parse(OpConfig *config, int *argc, char ***argv, GError **error)
 		 "0.0.0.0:465)",
 		 "ADDR:PORT"},
 		{"http", 0, 0, G_OPTION_ARG_STRING_ARRAY, &flags.http,
-		 "Serve autoconfig and MTA-STS on ADDR:PORT; repeatable (default: off; not "
-		 "served by this version yet)",
+		 "Serve mail-client autoconfig over plain HTTP on ADDR:PORT, port 80 unless "
+		 "given; repeatable (default: off; see --http-allow-plain)",
 		 "ADDR:PORT"},
+		{"https", 0, 0, G_OPTION_ARG_STRING_ARRAY, &flags.https,
+		 "Serve autoconfig, autodiscover, Apple profiles and the MTA-STS policy over "
+		 "HTTPS on ADDR:PORT with the TLS certificate, port 443 unless given; "
+		 "repeatable (default: off)",
+		 "ADDR:PORT"},
+		{"http-allow-plain", 0, 0, G_OPTION_ARG_NONE, &flags.http_allow_plain,
+		 "Answer autoconfig, autodiscover and profile requests on the --http "
+		 "listeners too (default: HTTPS only)",
+		 NULL},
 		{"sendmail-socket", 0, 0, G_OPTION_ARG_FILENAME, &flags.sendmail_socket,
 		 "Take mail from outpost-sendmail on the UNIX socket PATH; \"\" turns it off "
 		 "(default " OP_DEFAULT_SENDMAIL_SOCKET ", or sendmail.sock in a state "
@@ -501,6 +535,9 @@ op_config_parse(OpConfig *config, int *argc, char ***argv, GError **error)
 	replace_list(&config->submission_listen, flags.submission);
 	replace_list(&config->submissions_listen, flags.submissions);
 	replace_list(&config->http_listen, flags.http);
+	replace_list(&config->https_listen, flags.https);
+	if (flags.http_allow_plain)
+		config->http_allow_plain = TRUE;
 	replace_string(&config->sendmail_socket, flags.sendmail_socket);
 	if (config->sendmail_socket == NULL)
 		config->sendmail_socket = dup_default_sendmail_socket(

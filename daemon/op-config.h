@@ -24,6 +24,11 @@ typedef struct {
 	char **submission_listen;
 	char **submissions_listen;
 	char **http_listen;
+	/* The HTTP endpoint over TLS, with tls_cert and tls_key. */
+	char **https_listen;
+	/* Whether plain HTTP serves autoconfig, autodiscover and profiles;
+	 * MTA-STS is served over HTTPS only (RFC 8461 §3.3). */
+	gboolean http_allow_plain;
 	/* The UNIX socket of local submission; "" turns it off. */
 	char *sendmail_socket;
 	/* "ADDR[:PORT]"; NULL means the first nameserver of /etc/resolv.conf. */

@@ -26,6 +26,7 @@ static const OpCtlCommand *const op_ctl_tables[] = {
 	op_ctl_dns_commands,
 	op_ctl_dkim_commands,
 	op_ctl_check_commands,
+	op_ctl_client_commands,
 };
 
 void

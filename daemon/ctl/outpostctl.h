@@ -68,6 +68,7 @@ extern const OpCtlCommand op_ctl_settings_commands[];
 extern const OpCtlCommand op_ctl_dns_commands[];
 extern const OpCtlCommand op_ctl_dkim_commands[];
 extern const OpCtlCommand op_ctl_check_commands[];
+extern const OpCtlCommand op_ctl_client_commands[];
 
 void op_ctl_print_json(GVariant *value);
 const char *op_ctl_lookup_string(GVariant *dict, const char *key);

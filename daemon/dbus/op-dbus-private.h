@@ -50,6 +50,7 @@ extern const OpDbusMethod op_dbus_queue_methods[];
 extern const OpDbusMethod op_dbus_settings_methods[];
 extern const OpDbusMethod op_dbus_deliverability_methods[];
 extern const OpDbusMethod op_dbus_publish_methods[];
+extern const OpDbusMethod op_dbus_client_methods[];
 
 /* EventAdded (op-dbus-settings.c): start once the connection is set, stop
  * before it is dropped. The signal goes to each client that called

@@ -22,6 +22,7 @@ static const OpDbusMethod *const op_dbus_method_tables[] = {
 	op_dbus_settings_methods,
 	op_dbus_deliverability_methods,
 	op_dbus_publish_methods,
+	op_dbus_client_methods,
 };
 
 static const OpDbusMethod *

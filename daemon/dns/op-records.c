@@ -7,6 +7,7 @@
 #include "dns/op-records.h"
 
 #include "dns/op-resolver.h"
+#include "http/op-mta-sts.h"
 
 #include <gio/gio.h>
 #include <string.h>
@@ -242,6 +243,39 @@ op_records_remove_advice(GPtrArray *records)
 	}
 }
 
+/* Adds the records of mail-client setup and SMTP TLS policy. They are the
+ * autodiscover SRV, the MTA-STS id (RFC 8461 §3.1) of the policy outpostd
+ * serves, and the TLS-RPT address (RFC 8460 §3). autoconfig.DOMAIN and
+ * mta-sts.DOMAIN point at outpostd, which serves both names over HTTPS. */
+static void
+op_records_add_client_setup(GPtrArray *records, const char *bare_domain, const char *apex,
+			    const char *host)
+{
+	g_autofree char *policy = op_mta_sts_dup_policy(host);
+	g_autofree char *mta_sts = op_mta_sts_dup_txt(policy);
+	g_autofree char *tls_rpt = g_strdup_printf("v=TLSRPTv1; rua=mailto:postmaster@%s",
+						   bare_domain);
+	g_autofree char *mta_sts_name = g_strconcat("_mta-sts.", apex, NULL);
+	g_autofree char *tls_rpt_name = g_strconcat("_smtp._tls.", apex, NULL);
+
+	op_records_add(records, g_strconcat("_autodiscover._tcp.", apex, NULL), "SRV",
+		       g_strdup_printf("0 1 443 %s", host),
+		       "Outlook finds the autodiscover server with this record.");
+	op_records_add_txt(records, mta_sts_name, mta_sts,
+			   "MTA-STS tells senders to deliver to the domain over TLS only; the "
+			   "id changes whenever the policy outpostd serves over HTTPS does.");
+	op_records_add_txt(records, tls_rpt_name, tls_rpt,
+			   "TLS-RPT asks senders to report TLS failures when they deliver to "
+			   "the domain.");
+	op_records_add(records, g_strconcat("mta-sts.", apex, NULL), "CNAME", g_strdup(host),
+		       "Senders fetch the MTA-STS policy from this name, served by outpostd "
+		       "over HTTPS.");
+	op_records_add(records, g_strconcat("autoconfig.", apex, NULL), "CNAME",
+		       g_strdup(host),
+		       "Thunderbird fetches the account settings from this name, served by "
+		       "outpostd over HTTPS.");
+}
+
 GPtrArray *
 op_records_build(const OpRecordsInput *input)
 {
@@ -280,6 +314,7 @@ op_records_build(const OpRecordsInput *input)
 		       "Mail clients find the implicit-TLS submission port with this "
 		       "record.")
 		->role = "srv";
+	op_records_add_client_setup(records, bare_domain, apex, host);
 	add_advice_records(records, host, input);
 	return records;
 }

@@ -341,6 +341,14 @@ gboolean op_store_set_publish_target(OpStore *store, const char *domain,
 gboolean op_store_get_publish_target(OpStore *store, const char *domain,
 				     OpPublishTarget **target, GError **error);
 gboolean op_store_remove_publish_target(OpStore *store, const char *domain, GError **error);
+/* Apple profile tokens (clients area, op-store-clients.c) */
+
+/* Returns the account's profile token, making and storing one on first use;
+ * OP_ERROR_NOT_FOUND when address is no account. */
+char *op_store_ensure_profile_token(OpStore *store, const char *address, GError **error);
+/* Returns the address of the account whose profile token is token, or NULL
+ * with OP_ERROR_NOT_FOUND. */
+char *op_store_find_profile_account(OpStore *store, const char *token, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OpStore, op_store_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OpStoreDomain, op_store_domain_free)

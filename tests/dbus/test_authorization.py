@@ -48,9 +48,10 @@ OVERLONG = "a" * 100 * 1024
 PAGE = 1000
 
 # Methods left out of the before-and-after comparisons because their output
-# changes with the clock (GetStatistics returns one row per hour), or because
-# calling them keeps an outcome that ListDomains shows (CheckDomainDns).
-CLOCK_DEPENDENT = {"GetStatistics", "CheckDomainDns"}
+# changes from call to call (GetStatistics returns one row per hour, and each
+# GetAppleProfile carries a new ECDSA signature), or because calling them keeps
+# an outcome that ListDomains shows (CheckDomainDns).
+CLOCK_DEPENDENT = {"GetStatistics", "GetAppleProfile", "CheckDomainDns"}
 
 # String arguments for which "" is documented as valid.
 EMPTY_ALLOWED = {"filter", "sort", "algorithm"}
@@ -112,7 +113,9 @@ def valid_arguments(message_id):
         ("AddAlias", "alias"): ("s", "new-alias@" + FIXTURE_DOMAIN),
         ("ListQueue", "filter"): ("a{sv}", {}),
         ("SearchEvents", "filter"): ("a{sv}", {}),
-        ("SetDomainSettings", "settings"): ("a{sv}", {"hourly-limit": ("u", 100)}),
+        # An incoming server lets GetAppleProfile succeed for the domain's accounts.
+        ("SetDomainSettings", "settings"): ("a{sv}", {"hourly-limit": ("u", 100),
+                                                      "imap-server": ("s", "imap.example:993")}),
         ("SetSettings", "settings"): ("a{sv}", {"message-lifetime": ("t", 5 * 86400)}),
         # Storing a target contacts no server, so port 9 is enough.
         ("SetPublishTarget", "target"): ("a{sv}", {
@@ -698,6 +701,8 @@ class Fixtures:
 
     def create_all(self):
         self.create("AddDomain", FIXTURE_DOMAIN)
+        self.create("SetDomainSettings", FIXTURE_DOMAIN,
+                    {"imap-server": ("s", "imap.%s:993" % FIXTURE_DOMAIN)})
         self.create("AddAccount", FIXTURE_ACCOUNT, GOOD_PASSWORD)
         self.create("AddAlias", FIXTURE_ACCOUNT, FIXTURE_ALIAS)
         self.submit_messages()

@@ -8,6 +8,7 @@
 #include <ldns/ldns.h>
 
 #include "dns/op-records.h"
+#include "http/op-mta-sts.h"
 
 /* Parses zone-file character-strings back into the value they encode and checks
  * that none is longer than 255 octets (RFC 1035 §3.3, §5.1). */
@@ -150,7 +151,8 @@ test_records_for_domain(void)
 
 	records = op_records_for_domain("example.org", "mail.example.org", "sel1", dkim_txt,
 					NULL);
-	g_assert_cmpuint(records->len, ==, 5);
+	/* DKIM, SPF, DMARC, two submission SRV and five for client setup. */
+	g_assert_cmpuint(records->len, ==, 10);
 	for (i = 0; i < records->len; i++) {
 		const OpDnsRecord *record = g_ptr_array_index(records, i);
 
@@ -187,7 +189,7 @@ test_records_trailing_dots(void)
 
 	records = op_records_for_domain("example.org.", "mail.example.org.", NULL, NULL, NULL);
 	/* Without a DKIM key there is no DKIM record. */
-	g_assert_cmpuint(records->len, ==, 4);
+	g_assert_cmpuint(records->len, ==, 9);
 	g_assert_nonnull(find_record(records, "example.org.", "TXT"));
 	spf = dup_txt_value(find_record(records, "example.org.", "TXT"));
 	g_assert_cmpstr(spf, ==, "v=spf1 a:mail.example.org ~all");
@@ -273,6 +275,52 @@ test_records_parse_with_ldns(void)
 	}
 }
 
+/* The autodiscover SRV, MTA-STS and TLS-RPT records, and the names that
+ * point at outpostd; the MTA-STS id is the one of the policy outpostd serves. */
+static void
+test_records_client_setup(void)
+{
+	g_autoptr(GPtrArray) records = NULL;
+	g_autofree char *policy = op_mta_sts_dup_policy("mail.example.org");
+	g_autofree char *expected_sts = op_mta_sts_dup_txt(policy);
+	g_autofree char *sts = NULL;
+	g_autofree char *tls_rpt = NULL;
+	const OpDnsRecord *autodiscover;
+	const OpDnsRecord *mta_sts_host;
+	const OpDnsRecord *autoconfig_host;
+
+	records = op_records_for_domain("example.org.", "MAIL.example.org.", NULL, NULL, NULL);
+	autodiscover = find_record(records, "_autodiscover._tcp.example.org.", "SRV");
+	g_assert_nonnull(autodiscover);
+	g_assert_cmpstr(autodiscover->value, ==, "0 1 443 MAIL.example.org.");
+	sts = dup_txt_value(find_record(records, "_mta-sts.example.org.", "TXT"));
+	g_assert_cmpstr(sts, ==, expected_sts);
+	tls_rpt = dup_txt_value(find_record(records, "_smtp._tls.example.org.", "TXT"));
+	g_assert_cmpstr(tls_rpt, ==, "v=TLSRPTv1; rua=mailto:postmaster@example.org");
+	mta_sts_host = find_record(records, "mta-sts.example.org.", "CNAME");
+	g_assert_nonnull(mta_sts_host);
+	g_assert_cmpstr(mta_sts_host->value, ==, "MAIL.example.org.");
+	autoconfig_host = find_record(records, "autoconfig.example.org.", "CNAME");
+	g_assert_nonnull(autoconfig_host);
+	g_assert_cmpstr(autoconfig_host->value, ==, "MAIL.example.org.");
+}
+
+/* Another host name gives another policy and so another MTA-STS id. */
+static void
+test_records_mta_sts_id_follows_host(void)
+{
+	g_autoptr(GPtrArray) first = op_records_for_domain("example.org", "mail.example.org",
+							   NULL, NULL, NULL);
+	g_autoptr(GPtrArray) second = op_records_for_domain("example.org", "mx.example.org",
+							    NULL, NULL, NULL);
+	g_autofree char *first_id = dup_txt_value(find_record(first, "_mta-sts.example.org.",
+							      "TXT"));
+	g_autofree char *second_id = dup_txt_value(find_record(second, "_mta-sts.example.org.",
+							       "TXT"));
+
+	g_assert_cmpstr(first_id, !=, second_id);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -285,5 +333,8 @@ main(int argc, char **argv)
 	g_test_add_func("/dns/records/trailing-dots", test_records_trailing_dots);
 	g_test_add_func("/dns/records/spf-addresses", test_records_spf_addresses);
 	g_test_add_func("/dns/records/parse-with-ldns", test_records_parse_with_ldns);
+	g_test_add_func("/dns/records/client-setup", test_records_client_setup);
+	g_test_add_func("/dns/records/mta-sts-id-follows-host",
+			test_records_mta_sts_id_follows_host);
 	return g_test_run();
 }

@@ -44,8 +44,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ -f build/build.ninja ]; then
-	meson setup --reconfigure build
+	meson setup --reconfigure build -Dgui=enabled
 else
-	meson setup build
+	meson setup build -Dgui=enabled
 fi
 ninja -C build

@@ -194,7 +194,8 @@ static gboolean
 quit_cb(gpointer user_data)
 {
 	g_main_loop_quit(user_data);
-	return G_SOURCE_REMOVE;
+	/* log_follow removes both signal sources once the loop has stopped. */
+	return G_SOURCE_CONTINUE;
 }
 
 /* A search for one event checks that the caller may read the log before

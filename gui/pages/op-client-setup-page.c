@@ -206,6 +206,23 @@ fallback_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 		   "Give the user the settings above."));
 }
 
+/* Returns "host:port" of the incoming server whose keys start with prefix
+ * ("imap-host", "imap-port"), or NULL when the domain has none. */
+static char *
+dup_server(GVariant *settings, const char *prefix)
+{
+	g_autofree char *host_key = g_strconcat(prefix, "-host", NULL);
+	g_autofree char *port_key = g_strconcat(prefix, "-port", NULL);
+	const char *host = "";
+	guint32 port = 0;
+
+	g_variant_lookup(settings, host_key, "&s", &host);
+	g_variant_lookup(settings, port_key, "u", &port);
+	if (*host == '\0')
+		return NULL;
+	return g_strdup_printf("%s:%u", host, port);
+}
+
 static void
 client_settings_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -215,8 +232,8 @@ client_settings_done_cb(GObject *source, GAsyncResult *result, gpointer user_dat
 	g_autoptr(GVariant) settings = NULL;
 	const char *host = "";
 	const char *username = page->address;
-	const char *imap = "";
-	const char *pop3 = "";
+	g_autofree char *imap = NULL;
+	g_autofree char *pop3 = NULL;
 	guint32 submission = 587;
 	guint32 submissions = 465;
 
@@ -234,17 +251,17 @@ client_settings_done_cb(GObject *source, GAsyncResult *result, gpointer user_dat
 	}
 	settings = g_variant_get_child_value(reply, 0);
 	g_variant_lookup(settings, "smtp-host", "&s", &host);
-	g_variant_lookup(settings, "submission-port", "u", &submission);
-	g_variant_lookup(settings, "submissions-port", "u", &submissions);
+	g_variant_lookup(settings, "smtp-port", "u", &submission);
+	g_variant_lookup(settings, "smtps-port", "u", &submissions);
 	g_variant_lookup(settings, "username", "&s", &username);
-	g_variant_lookup(settings, "imap-server", "&s", &imap);
-	g_variant_lookup(settings, "pop3-server", "&s", &pop3);
+	imap = dup_server(settings, "imap");
+	pop3 = dup_server(settings, "pop3");
 	show_smtp(page, host, submission, submissions, username);
-	if (*imap != '\0')
+	if (imap != NULL)
 		add_row(page, page->incoming_group, op_copy_row_new(_("IMAP server"), imap));
-	if (*pop3 != '\0')
+	if (pop3 != NULL)
 		add_row(page, page->incoming_group, op_copy_row_new(_("POP3 server"), pop3));
-	gtk_widget_set_visible(GTK_WIDGET(page->incoming_group), *imap != '\0' || *pop3 != '\0');
+	gtk_widget_set_visible(GTK_WIDGET(page->incoming_group), imap != NULL || pop3 != NULL);
 	show_automatic(page, settings);
 }
 

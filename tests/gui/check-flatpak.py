@@ -48,6 +48,9 @@ def check(manifest):
         commands = " ".join(app[0].get("build-commands", []) + app[0].get("config-opts", []))
         if "-Dgui=enabled" not in commands:
             problems.append("the outpost module does not configure with -Dgui=enabled")
+        # The GNOME SDK lacks the daemon's libraries (libopendkim, ldns).
+        if "-Ddaemon=false" not in commands:
+            problems.append("the outpost module does not configure with -Ddaemon=false")
     return problems
 
 

@@ -236,20 +236,28 @@ op_admin_dkim_key_visible(OpAdmin *admin, const OpStoreDkimKey *key, GError **er
 	return FALSE;
 }
 
+/* Checks the arguments of a call about one key and returns the domain's keys,
+ * with *name set to the domain in the store's form. */
+static GPtrArray *
+list_domain_keys(OpAdmin *admin, const char *domain, const char *selector, char **name,
+		 GError **error)
+{
+	*name = op_admin_normalize_domain(domain, error);
+	if (*name == NULL || !check_selector(selector, error))
+		return NULL;
+	return op_admin_list_dkim_keys(admin, *name, error);
+}
+
 gboolean
 op_admin_activate_dkim_key(OpAdmin *admin, const char *domain, const char *selector,
 			   gboolean force, GError **error)
 {
-	g_autofree char *name = op_admin_normalize_domain(domain, error);
-	g_autoptr(GPtrArray) keys = NULL;
-	const OpStoreDkimKey *key;
+	g_autofree char *name = NULL;
+	g_autoptr(GPtrArray) keys = list_domain_keys(admin, domain, selector, &name, error);
+	const OpStoreDkimKey *key = keys ? find_key(keys, selector) : NULL;
 
-	if (name == NULL || !check_selector(selector, error))
-		return FALSE;
-	keys = op_admin_list_dkim_keys(admin, name, error);
 	if (keys == NULL)
 		return FALSE;
-	key = find_key(keys, selector);
 	if (key == NULL || key->state != OP_DKIM_KEY_PENDING) {
 		g_set_error(error, OP_ERROR, OP_ERROR_NOT_FOUND,
 			    "the domain %s has no new DKIM key with the selector %s: see "
@@ -271,16 +279,12 @@ gboolean
 op_admin_remove_dkim_key(OpAdmin *admin, const char *domain, const char *selector,
 			 GError **error)
 {
-	g_autofree char *name = op_admin_normalize_domain(domain, error);
-	g_autoptr(GPtrArray) keys = NULL;
-	const OpStoreDkimKey *key;
+	g_autofree char *name = NULL;
+	g_autoptr(GPtrArray) keys = list_domain_keys(admin, domain, selector, &name, error);
+	const OpStoreDkimKey *key = keys ? find_key(keys, selector) : NULL;
 
-	if (name == NULL || !check_selector(selector, error))
-		return FALSE;
-	keys = op_admin_list_dkim_keys(admin, name, error);
 	if (keys == NULL)
 		return FALSE;
-	key = find_key(keys, selector);
 	if (key != NULL && key->state == OP_DKIM_KEY_ACTIVE) {
 		g_set_error(error, OP_ERROR, OP_ERROR_BUSY,
 			    "the DKIM key %s signs the mail of %s: rotate to a new key first "

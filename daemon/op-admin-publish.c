@@ -37,21 +37,10 @@ static const struct {
 	{"server-id", OP_KIND_POWERDNS, G_STRUCT_OFFSET(OpPublishTarget, key_name)},
 };
 
-/* Returns a key from a caller for an error message: escaped and shortened,
- * so a hostile key cannot add lines to the log or fill it. */
-static char *
-dup_printable_key(const char *key)
-{
-	g_autofree char *head = g_strndup(key, 64);
-	g_autofree char *escaped = g_strescape(head, NULL);
-
-	return g_strdup_printf("\"%s\"%s", escaped, strlen(key) > 64 ? "..." : "");
-}
-
 static gboolean
 read_target_entry(OpPublishTarget *target, const char *key, GVariant *value, GError **error)
 {
-	g_autofree char *printable = dup_printable_key(key);
+	g_autofree char *printable = op_admin_dup_printable_key(key);
 	char **field;
 
 	for (guint i = 0; i < G_N_ELEMENTS(op_target_keys); i++) {

@@ -404,8 +404,8 @@ op_admin_get_domain(OpAdmin *admin, const char *domain, guint *queued, GError **
 
 /* Returns a key from a caller for an error message: escaped and shortened,
  * so a hostile key cannot add lines to the log or fill it. */
-static char *
-dup_printable_key(const char *key)
+char *
+op_admin_dup_printable_key(const char *key)
 {
 	g_autofree char *head = g_strndup(key, 64);
 	g_autofree char *escaped = g_strescape(head, NULL);
@@ -556,7 +556,7 @@ read_domain_setting(const char *key, GVariant *value, OpStoreDomainSettings *set
 		settings->has_hourly_limit = TRUE;
 		settings->hourly_limit = g_variant_get_uint32(value);
 	} else {
-		printable = dup_printable_key(key);
+		printable = op_admin_dup_printable_key(key);
 		g_set_error(error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT,
 			    "unknown domain setting %s: use enabled, hourly-limit, smarthost, "
 			    "imap-server, pop3-server, dmarc-policy, dmarc-rua or dkim-selector",

@@ -49,6 +49,9 @@ char *op_admin_normalize_domain(const char *domain, GError **error);
 /* Domain settings, account state and aliases (domains area, op-admin.c) */
 char *op_admin_normalize_address(const char *address, GError **error);
 char *op_admin_normalize_smarthost(const char *smarthost, GError **error);
+/* Returns a caller's dictionary key for an error message: quoted, escaped and
+ * cut at 64 characters, so a hostile key cannot add lines to the log. */
+char *op_admin_dup_printable_key(const char *key);
 OpStoreDomain *op_admin_get_domain(OpAdmin *admin, const char *domain, guint *queued,
 				   GError **error);
 GPtrArray *op_admin_list_accounts(OpAdmin *admin, const char *filter, guint offset, guint limit,

@@ -313,3 +313,18 @@ op_client_new(GBusType bus_type)
 	op_client_reconnect(self);
 	return self;
 }
+
+void
+op_client_return_first_value_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	GTask *task = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = op_client_call_finish(OP_CLIENT(source), result, &error);
+
+	if (reply == NULL)
+		g_task_return_error(task, g_steal_pointer(&error));
+	else
+		g_task_return_pointer(task, g_variant_get_child_value(reply, 0),
+				      (GDestroyNotify)g_variant_unref);
+	g_object_unref(task);
+}

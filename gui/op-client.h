@@ -33,6 +33,11 @@ void op_client_reconnect(OpClient *self);
 void op_client_call(OpClient *self, const char *method, GVariant *parameters,
 		    GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
 GVariant *op_client_call_finish(OpClient *self, GAsyncResult *result, GError **error);
+/* A callback for op_client_call() whose user_data is a GTask (owned): returns
+ * the reply's first value, or the error, through the task. Paged list models
+ * fetch their pages with it. */
+void op_client_return_first_value_cb(GObject *source, GAsyncResult *result,
+				     gpointer user_data);
 void op_client_note_error(OpClient *self, const GError *error);
 
 G_END_DECLS

@@ -74,21 +74,6 @@ new_filter(OpLogPage *page)
 	return g_variant_builder_end(&builder);
 }
 
-static void
-search_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-	GTask *task = user_data;
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = op_client_call_finish(OP_CLIENT(source), result, &error);
-
-	if (reply == NULL)
-		g_task_return_error(task, g_steal_pointer(&error));
-	else
-		g_task_return_pointer(task, g_variant_get_child_value(reply, 0),
-				      (GDestroyNotify)g_variant_unref);
-	g_object_unref(task);
-}
-
 /* Events arrive newest first, so each live event shifts the daemon's
  * offsets by one: later pages skip as many rows as the live list holds. */
 static void
@@ -99,7 +84,7 @@ fetch_page(guint offset, guint limit, GCancellable *cancellable, GTask *task, gp
 
 	op_client_call(page->client, "SearchEvents",
 		       g_variant_new("(@a{sv}uu)", new_filter(page), offset + shift, limit),
-		       cancellable, search_done_cb, task);
+		       cancellable, op_client_return_first_value_cb, task);
 }
 
 static void

@@ -74,21 +74,6 @@ new_filter(OpQueuePage *page)
 }
 
 static void
-list_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-	GTask *task = user_data;
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = op_client_call_finish(OP_CLIENT(source), result, &error);
-
-	if (reply == NULL)
-		g_task_return_error(task, g_steal_pointer(&error));
-	else
-		g_task_return_pointer(task, g_variant_get_child_value(reply, 0),
-				      (GDestroyNotify)g_variant_unref);
-	g_object_unref(task);
-}
-
-static void
 fetch_page(guint offset, guint limit, GCancellable *cancellable, GTask *task, gpointer data)
 {
 	OpQueuePage *page = data;
@@ -96,7 +81,7 @@ fetch_page(guint offset, guint limit, GCancellable *cancellable, GTask *task, gp
 	op_client_call(page->client, "ListQueue",
 		       g_variant_new("(@a{sv}sbuu)", new_filter(page), page->sort ? page->sort : "",
 				     page->descending, offset, limit),
-		       cancellable, list_done_cb, task);
+		       cancellable, op_client_return_first_value_cb, task);
 }
 
 static void

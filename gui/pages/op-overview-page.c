@@ -162,19 +162,25 @@ clear_domain_rows(OpOverviewPage *page)
 	g_ptr_array_set_size(page->domain_rows, 0);
 }
 
+/* Shows the health the daemon kept from the domain's last check; only a
+ * domain never checked is checked now, since a check takes seconds of DNS
+ * queries. */
 static void
-add_domain_row(OpOverviewPage *page, const char *name, gboolean check)
+add_domain_row(OpOverviewPage *page, const char *name, const char *health, gboolean check)
 {
 	OpDomainCheck *domain_check = g_new0(OpDomainCheck, 1);
 	GtkWidget *row = new_status_row(name, &domain_check->icon);
+	gboolean known = g_strcmp0(health, "green") == 0 || g_strcmp0(health, "amber") == 0 ||
+			 g_strcmp0(health, "red") == 0;
 
 	adw_preferences_row_set_use_markup(ADW_PREFERENCES_ROW(row), FALSE);
 	adw_action_row_set_subtitle(ADW_ACTION_ROW(row), _("Checking…"));
 	adw_preferences_group_add(page->domains_group, row);
 	g_ptr_array_add(page->domain_rows, row);
-	if (!check) {
-		set_health_icon(domain_check->icon, NULL);
-		adw_action_row_set_subtitle(ADW_ACTION_ROW(row), describe_health(NULL));
+	if (known || !check) {
+		set_health_icon(domain_check->icon, known ? health : NULL);
+		adw_action_row_set_subtitle(ADW_ACTION_ROW(row),
+					    describe_health(known ? health : NULL));
 		g_free(domain_check);
 		return;
 	}
@@ -204,9 +210,11 @@ domains_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	g_variant_iter_init(&iter, domains);
 	while ((domain = g_variant_iter_next_value(&iter)) != NULL) {
 		const char *name = "";
+		const char *health = NULL;
 
 		g_variant_lookup(domain, "name", "&s", &name);
-		add_domain_row(page, name, count++ < OP_OVERVIEW_MAX_CHECKS);
+		g_variant_lookup(domain, "health", "&s", &health);
+		add_domain_row(page, name, health, count++ < OP_OVERVIEW_MAX_CHECKS);
 		g_variant_unref(domain);
 	}
 	if (count == 0) {

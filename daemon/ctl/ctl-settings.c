@@ -205,8 +205,9 @@ static gboolean
 check_log_access(OpCtl *ctl, GError **error)
 {
 	g_autoptr(GVariant) events = NULL;
+	g_autofree char *owner = g_dbus_proxy_get_name_owner(G_DBUS_PROXY(ctl->proxy));
 
-	if (g_dbus_proxy_get_name_owner(G_DBUS_PROXY(ctl->proxy)) == NULL) {
+	if (owner == NULL) {
 		g_set_error(error, OP_ERROR, OP_ERROR_NOT_FOUND,
 			    "outpostd is not running on the %s bus",
 			    ctl->session_bus ? "session" : "system");

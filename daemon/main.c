@@ -6,6 +6,7 @@
 #define G_LOG_DOMAIN "outpostd"
 
 #include "dbus/op-dbus-service.h"
+#include "op-worker.h"
 #include "dkim/op-dkim.h"
 #include "dns/op-resolver.h"
 #include "http/op-http-server.h"
@@ -377,7 +378,7 @@ reload_cb(gpointer user_data)
 
 	g_message("reloading the settings on SIGHUP");
 	g_task_set_task_data(task, user_data, NULL);
-	g_task_run_in_thread(task, reload_thread);
+	op_worker_run(OP_WORKER_ADMIN, task, reload_thread);
 	return G_SOURCE_CONTINUE;
 }
 

@@ -9,6 +9,7 @@
 #define G_LOG_DOMAIN "outpost-admin"
 
 #include "op-admin.h"
+#include "op-worker.h"
 
 #include "dkim/op-dkim-record.h"
 #include "dkim/op-dkim.h"
@@ -97,19 +98,28 @@ find_key(GPtrArray *keys, const char *selector)
 	return NULL;
 }
 
-/* Returns "opYYYYMMDD" ("e" appended for Ed25519), with a letter added when a
- * key of the domain already has that selector. */
-static char *
-dup_new_selector(GPtrArray *keys, OpDkimAlgorithm algorithm)
+/* Returns "opYYYYMMDD" and four random hex digits ("e" appended for
+ * Ed25519). The random part keeps a new key from taking the selector of a
+ * removed one whose record may still be published somewhere: a verifier
+ * would then check new signatures with the old key. */
+char *
+op_admin_dup_new_selector(OpDkimAlgorithm algorithm)
 {
 	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
 	g_autofree char *date = g_date_time_format(now, "op%Y%m%d");
-	const char *suffix = algorithm == OP_DKIM_ED25519_SHA256 ? "e" : "";
-	char *selector = g_strconcat(date, suffix, NULL);
 
-	for (char letter = 'b'; find_key(keys, selector) != NULL && letter <= 'z'; letter++) {
+	return g_strdup_printf("%s%04x%s", date, (guint)g_random_int_range(0, 0x10000),
+			       algorithm == OP_DKIM_ED25519_SHA256 ? "e" : "");
+}
+
+static char *
+dup_unused_selector(GPtrArray *keys, OpDkimAlgorithm algorithm)
+{
+	char *selector = op_admin_dup_new_selector(algorithm);
+
+	while (find_key(keys, selector) != NULL) {
 		g_free(selector);
-		selector = g_strdup_printf("%s%s%c", date, suffix, letter);
+		selector = op_admin_dup_new_selector(algorithm);
 	}
 	return selector;
 }
@@ -167,7 +177,7 @@ op_admin_rotate_dkim_key(OpAdmin *admin, const char *domain, const char *algorit
 		return NULL;
 	if (!check_no_pending(keys, algorithm_name, error))
 		return NULL;
-	chosen = selector ? g_ascii_strdown(selector, -1) : dup_new_selector(keys, algorithm);
+	chosen = selector ? g_ascii_strdown(selector, -1) : dup_unused_selector(keys, algorithm);
 	if (find_key(keys, chosen) != NULL) {
 		g_set_error(error, OP_ERROR, OP_ERROR_EXISTS,
 			    "the domain %s already has a DKIM key with the selector %s: choose "
@@ -224,14 +234,16 @@ op_admin_dkim_key_visible(OpAdmin *admin, const OpStoreDkimKey *key, GError **er
 					   "looking up %s failed: ", record_name);
 		return FALSE;
 	}
-	for (guint i = 0; found != NULL && i < found->len; i++) {
-		if (op_dkim_record_same_key(found->pdata[i], expected))
-			return TRUE;
-	}
+	/* With several records at the name, a verifier may take any of them. */
+	if (found != NULL && found->len == 1 && op_dkim_record_same_key(found->pdata[0], expected))
+		return TRUE;
 	g_set_error(error, OP_ERROR, OP_ERROR_TEMPORARY,
 		    "the TXT record %s does not show the new DKIM key yet%s: publish the "
 		    "domain's records (outpostctl dns publish %s), then try again",
-		    record_name, found != NULL && found->len > 0 ? " (it holds another key)" : "",
+		    record_name,
+		    found == NULL || found->len == 0 ? ""
+		    : found->len > 1		     ? " (it holds more than one record)"
+						     : " (it holds another key or an unusable record)",
 		    key->domain);
 	return FALSE;
 }
@@ -389,7 +401,7 @@ advance_tick(gpointer data)
 	admin->dkim_running = TRUE;
 	task = g_task_new(NULL, NULL, advance_done, admin);
 	g_task_set_task_data(task, admin, NULL);
-	g_task_run_in_thread(task, advance_in_thread);
+	op_worker_run(OP_WORKER_ADMIN, task, advance_in_thread);
 	return G_SOURCE_CONTINUE;
 }
 

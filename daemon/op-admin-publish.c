@@ -263,7 +263,7 @@ op_admin_publish_dns_records(OpAdmin *admin, const char *domain, const char *ser
 	/* Every argument is checked before anything goes to the network. */
 	if (target == NULL || !op_publisher_check_target(target, error))
 		return FALSE;
-	records = op_admin_get_dns_records(admin, name, error);
+	records = op_admin_get_dns_records_full(admin, name, TRUE, error);
 	if (records == NULL)
 		return FALSE;
 	op_records_remove_advice(records);

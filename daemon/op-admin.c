@@ -114,7 +114,6 @@ gboolean
 op_admin_add_domain(OpAdmin *admin, const char *domain, GError **error)
 {
 	g_autofree char *name = op_admin_normalize_domain(domain, error);
-	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
 	g_autofree char *selector = NULL;
 	g_autofree char *key_path = NULL;
 	g_autofree char *key_dir = NULL;
@@ -128,8 +127,8 @@ op_admin_add_domain(OpAdmin *admin, const char *domain, GError **error)
 			    name);
 		return FALSE;
 	}
-	/* A dated selector lets a later key rotation publish a new one beside it. */
-	selector = g_date_time_format(now, "op%Y%m%d");
+	/* A new selector per key lets a rotation publish the next one beside it. */
+	selector = op_admin_dup_new_selector(OP_DKIM_RSA_SHA256);
 	key_dir = g_build_filename(admin->config->state_dir, "dkim", NULL);
 	if (g_mkdir_with_parents(key_dir, 0700) != 0) {
 		int saved = errno;
@@ -181,62 +180,124 @@ op_admin_list_domains(OpAdmin *admin, GError **error)
 	return op_store_list_domains(admin->store, error);
 }
 
-/* The terms the server needs in SPF: its sending addresses, or the
- * addresses of its host name. */
+/* The terms the server needs in SPF: its sending addresses, or else the
+ * addresses its host name resolves to, as ip4:/ip6: terms, which cost no
+ * DNS lookup (RFC 7208 §4.6.4); a:HOSTNAME only when neither is known. */
 static GPtrArray *
-dup_needed_spf_terms(OpAdmin *admin)
+dup_needed_spf_terms(OpAdmin *admin, OpResolver *resolver)
 {
 	GPtrArray *terms = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) addresses = NULL;
 
 	for (char **text = admin->config->sending_addresses; *text != NULL; text++)
 		g_ptr_array_add(terms, g_strdup_printf("%s:%s", strchr(*text, ':') ? "ip6" : "ip4",
 						       *text));
+	if (terms->len == 0 && resolver != NULL)
+		addresses = op_resolver_lookup_addresses(resolver, admin->config->hostname, NULL);
+	for (guint i = 0; addresses != NULL && i < addresses->len; i++) {
+		GInetAddress *address = addresses->pdata[i];
+		g_autofree char *text = g_inet_address_to_string(address);
+
+		g_ptr_array_add(terms, g_strdup_printf("%s:%s",
+						       g_inet_address_get_family(address) ==
+								       G_SOCKET_FAMILY_IPV6
+							       ? "ip6"
+							       : "ip4",
+						       text));
+	}
 	if (terms->len == 0)
 		g_ptr_array_add(terms, g_strdup_printf("a:%s", admin->config->hostname));
 	g_ptr_array_add(terms, NULL);
 	return terms;
 }
 
+/* Reads the SPF record the domain publishes now: NULL in *current when it
+ * has none. Fails when the answer cannot be trusted to show it (a DNS
+ * error, or more than one record), because merging into nothing would then
+ * drop the admin's terms. */
+static gboolean
+read_current_spf(OpResolver *resolver, const char *domain, char **current, GError **error)
+{
+	g_autoptr(GError) local_error = NULL;
+	g_autoptr(GPtrArray) texts = op_resolver_lookup_txt(resolver, domain, &local_error);
+	const char *record;
+
+	*current = NULL;
+	if (texts == NULL && g_error_matches(local_error, OP_ERROR, OP_ERROR_NOT_FOUND))
+		return TRUE;
+	if (texts == NULL) {
+		g_set_error(error, OP_ERROR, OP_ERROR_TEMPORARY,
+			    "the SPF record %s publishes now could not be read (%s), so merging "
+			    "into it could drop its terms",
+			    domain, local_error->message);
+		return FALSE;
+	}
+	record = op_spf_record_select(texts, domain, &local_error);
+	if (record == NULL && !g_error_matches(local_error, OP_ERROR, OP_ERROR_NOT_FOUND)) {
+		g_set_error(error, OP_ERROR, OP_ERROR_PERMANENT,
+			    "%s publishes more than one SPF record, so receivers treat its SPF as "
+			    "an error: merge them into one first",
+			    domain);
+		return FALSE;
+	}
+	*current = g_strdup(record);
+	return TRUE;
+}
+
 /* Returns the SPF record to publish: the one the domain publishes now with
  * the server's terms merged in (RFC 7208 §3.2 allows only one record), or a
- * new one. *purpose gets a warning when the record needs too many lookups. */
+ * new one. Sets *purpose when the record needs too many lookups, and
+ * *problem when the current record could not be read or merged: then the
+ * returned record is a new one that must not replace the published one. */
 static char *
-dup_merged_spf(OpAdmin *admin, const char *domain, char **purpose)
+dup_merged_spf(OpAdmin *admin, const char *domain, char **purpose, GError **problem)
 {
 	g_autoptr(OpResolver) resolver = op_resolver_new(admin->config->dns_resolver,
 							 OP_RECORDS_LOOKUP_TIMEOUT, NULL);
-	g_autoptr(GPtrArray) texts = NULL;
-	g_autoptr(GPtrArray) terms = dup_needed_spf_terms(admin);
-	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) terms = dup_needed_spf_terms(admin, resolver);
+	const char *const *needed = (const char *const *)terms->pdata;
+	g_autofree char *current = NULL;
 	g_autofree char *merged = NULL;
-	const char *current = NULL;
 	OpSpfLookup lookup;
 	guint count = 0;
 
-	if (resolver == NULL)
-		return NULL;
-	texts = op_resolver_lookup_txt(resolver, domain, NULL);
-	if (texts != NULL)
-		current = op_spf_record_select(texts, domain, NULL);
-	merged = op_spf_record_merge(current, (const char *const *)terms->pdata, NULL, &error);
+	if (resolver == NULL || !read_current_spf(resolver, domain, &current, problem))
+		return op_spf_record_merge(NULL, needed, NULL, NULL);
+	merged = op_spf_record_merge(current, needed, NULL, problem);
 	if (merged == NULL) {
-		g_message("domain %s: the published SPF record is not kept: %s", domain,
-			  error->message);
-		return NULL;
+		g_prefix_error(problem, "the SPF record %s publishes now (\"%s\") is invalid: ",
+			       domain, current);
+		return op_spf_record_merge(NULL, needed, NULL, NULL);
 	}
 	op_spf_lookup_init_resolver(&lookup, resolver);
 	if (op_spf_count_record_lookups(&lookup, domain, merged, &count, NULL) &&
-	    count > OP_SPF_MAX_DNS_LOOKUPS)
+	    count > OP_SPF_MAX_DNS_LOOKUPS) {
 		*purpose = g_strdup_printf(
 			"SPF tells receivers which servers may send mail for the domain. This "
 			"record needs %u DNS lookups, and receivers stop at %d: remove include: "
 			"terms of services you no longer use.",
 			count, OP_SPF_MAX_DNS_LOOKUPS);
+		g_set_error(problem, OP_ERROR, OP_ERROR_PERMANENT,
+			    "the SPF record of %s would need %u DNS lookups, and receivers treat "
+			    "more than %d as an error: remove include: terms of services you no "
+			    "longer use, then publish again",
+			    domain, count, OP_SPF_MAX_DNS_LOOKUPS);
+	}
 	return g_steal_pointer(&merged);
 }
 
 GPtrArray *
 op_admin_get_dns_records(OpAdmin *admin, const char *domain, GError **error)
+{
+	return op_admin_get_dns_records_full(admin, domain, FALSE, error);
+}
+
+/* With for_publishing, an SPF record that could not be merged safely is left
+ * out, so publishing keeps the domain's own; otherwise it is listed with the
+ * problem in its purpose. */
+GPtrArray *
+op_admin_get_dns_records_full(OpAdmin *admin, const char *domain, gboolean for_publishing,
+			      GError **error)
 {
 	g_autofree char *name = op_admin_normalize_domain(domain, error);
 	g_autoptr(OpStoreDomain) stored = NULL;
@@ -245,6 +306,7 @@ op_admin_get_dns_records(OpAdmin *admin, const char *domain, GError **error)
 	g_autoptr(GArray) dkim = g_array_new(FALSE, TRUE, sizeof(OpRecordsDkimKey));
 	g_autofree char *spf = NULL;
 	g_autofree char *spf_purpose = NULL;
+	g_autoptr(GError) spf_problem = NULL;
 	OpRecordsInput input = {0};
 
 	if (name == NULL)
@@ -257,12 +319,24 @@ op_admin_get_dns_records(OpAdmin *admin, const char *domain, GError **error)
 		return NULL;
 	for (guint i = 0; i < keys->len; i++) {
 		const OpStoreDkimKey *key = keys->pdata[i];
-		char *txt = op_dkim_dup_public_txt(key->key_path, error);
+		g_autoptr(GError) key_error = NULL;
+		char *txt = op_dkim_dup_public_txt(key->key_path, &key_error);
 		OpRecordsDkimKey entry = { key->selector, txt,
 					   op_dkim_key_state_to_string(key->state) };
 
-		if (txt == NULL)
+		/* A key that does not sign yet or any more can go without its record;
+		 * the signing key cannot. */
+		if (txt == NULL && key->state != OP_DKIM_KEY_ACTIVE) {
+			g_warning("domain %s: the record of DKIM key %s is left out: %s",
+				  stored->name, key->selector, key_error->message);
+			continue;
+		}
+		if (txt == NULL) {
+			g_propagate_prefixed_error(error, g_steal_pointer(&key_error),
+						   "the signing DKIM key %s of %s is unusable: ",
+						   key->selector, stored->name);
 			return NULL;
+		}
 		g_ptr_array_add(texts, txt);
 		g_array_append_val(dkim, entry);
 	}
@@ -274,7 +348,17 @@ op_admin_get_dns_records(OpAdmin *admin, const char *domain, GError **error)
 		input.sending_addresses = (const char *const *)admin->config->sending_addresses;
 	input.dmarc_policy = stored->dmarc_policy;
 	input.dmarc_rua = stored->dmarc_rua;
-	spf = dup_merged_spf(admin, stored->name, &spf_purpose);
+	spf = dup_merged_spf(admin, stored->name, &spf_purpose, &spf_problem);
+	/* Publishing then leaves the domain's SPF record as it is. */
+	if (spf_problem != NULL && for_publishing) {
+		g_warning("domain %s: the SPF record is left out of the publishing: %s",
+			  stored->name, spf_problem->message);
+		input.omit_spf = TRUE;
+	} else if (spf_problem != NULL) {
+		g_free(spf_purpose);
+		spf_purpose = g_strdup_printf("Not published by Outpost until fixed: %s.",
+					      spf_problem->message);
+	}
 	input.spf = spf;
 	input.spf_purpose = spf_purpose;
 	return op_records_build(&input);

@@ -8,6 +8,7 @@
 
 #include "http/op-client-settings.h"
 #include "op-config.h"
+#include "dkim/op-dkim.h"
 #include "dns/op-dns-check.h"
 #include "op-settings.h"
 #include "queue/op-queue.h"
@@ -39,6 +40,8 @@ gboolean op_admin_remove_domain(OpAdmin *admin, const char *domain, gboolean for
 				GError **error);
 GPtrArray *op_admin_list_domains(OpAdmin *admin, GError **error);
 GPtrArray *op_admin_get_dns_records(OpAdmin *admin, const char *domain, GError **error);
+GPtrArray *op_admin_get_dns_records_full(OpAdmin *admin, const char *domain,
+					 gboolean for_publishing, GError **error);
 gboolean op_admin_add_account(OpAdmin *admin, const char *address, const char *password,
 			      GError **error);
 gboolean op_admin_remove_account(OpAdmin *admin, const char *address, GError **error);
@@ -109,6 +112,7 @@ GArray *op_admin_get_statistics(OpAdmin *admin, guint hours, GError **error);
 
 /* DKIM keys and their rotation (op-admin-dkim.c) */
 char *op_admin_dup_dkim_key_path(OpAdmin *admin, const char *domain, const char *selector);
+char *op_admin_dup_new_selector(OpDkimAlgorithm algorithm);
 /* Makes a new pending key (algorithm "rsa" or "ed25519", "" for rsa) with
  * selector, or a dated one when selector is NULL, and returns its selector. */
 char *op_admin_rotate_dkim_key(OpAdmin *admin, const char *domain, const char *algorithm,

@@ -9,6 +9,7 @@
 #define G_LOG_DOMAIN "outpost-dbus"
 
 #include "dbus/op-dbus-private.h"
+#include "op-worker.h"
 
 #include "op-dbus-generated.h"
 #include "op-error.h"
@@ -134,7 +135,7 @@ authorized_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	audit(call);
 	task = g_task_new(NULL, NULL, call_done_cb, NULL);
 	g_task_set_task_data(task, call, (GDestroyNotify)call_free);
-	g_task_run_in_thread(task, call_thread);
+	op_worker_run(OP_WORKER_ADMIN, task, call_thread);
 }
 
 static void

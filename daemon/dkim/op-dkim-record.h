@@ -14,7 +14,9 @@ G_BEGIN_DECLS
 char *op_dkim_record_dup_tag(const char *record, const char *tag);
 
 /* Whether the published record carries the same key type and public key (p=)
- * as expected. A revoked key (empty p=) never matches. */
+ * as expected, in a record verifiers use: v= absent or "DKIM1" first, h=
+ * allowing sha256, s= allowing email. A revoked key (empty p=) never
+ * matches. */
 gboolean op_dkim_record_same_key(const char *published, const char *expected);
 
 G_END_DECLS

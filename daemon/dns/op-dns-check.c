@@ -275,7 +275,7 @@ check_dkim(GPtrArray *checks, const OpDnsRecord *record, GPtrArray *published,
 	g_autofree char *name = dup_bare_name(record->name);
 	const char *role = record->role;
 
-	if (contains_value(published, expected, same_dkim_key)) {
+	if (published->len == 1 && contains_value(published, expected, same_dkim_key)) {
 		add_check(checks, name, OP_CHECK_PASS, NULL, "the DKIM key %s is published", name);
 		return;
 	}
@@ -290,8 +290,9 @@ check_dkim(GPtrArray *checks, const OpDnsRecord *record, GPtrArray *published,
 		  g_strcmp0(role, "dkim-pending") == 0 ? OP_CHECK_WARN : OP_CHECK_FAIL,
 		  "Publish the domain's records (outpostctl dns publish), or copy the TXT "
 		  "record from outpostctl dns records.",
-		  published->len > 0 ? "the DKIM record %s on %s holds another key%s"
-				     : "the DKIM record %s is missing on %s%s",
+		  published->len > 1 ? "the DKIM name %s on %s holds more than one record%s"
+		  : published->len > 0 ? "the DKIM record %s on %s holds another key%s"
+				       : "the DKIM record %s is missing on %s%s",
 		  name, where,
 		  g_strcmp0(role, "dkim-pending") == 0
 			  ? ": Outpost keeps signing with the current key until it appears"
@@ -525,6 +526,28 @@ check_spf_address(const OpDnsCheckInput *input, GPtrArray *checks, const OpSpfLo
 			  error ? error->message : "", term);
 }
 
+/* "+all" (or a bare "all") passes every address: anyone may then send as
+ * the domain, and SPF protects nothing (RFC 7208 §5.1). */
+static void
+check_spf_all(const OpDnsCheckInput *input, GPtrArray *checks, const char *record)
+{
+	g_autoptr(OpSpfRecord) parsed = op_spf_record_parse(record, NULL);
+
+	for (guint i = 0; parsed != NULL && i < parsed->terms->len; i++) {
+		const OpSpfTerm *term = parsed->terms->pdata[i];
+
+		if (term->kind != OP_SPF_TERM_ALL)
+			continue;
+		if (term->qualifier == OP_SPF_QUALIFIER_PASS)
+			add_check(checks, "spf all", OP_CHECK_FAIL,
+				  "End the record with ~all or -all instead.",
+				  "the SPF record of %s ends in \"%s\", which lets any server on "
+				  "the internet send as the domain",
+				  input->domain, term->text);
+		return;
+	}
+}
+
 static void
 check_spf(const OpDnsCheckInput *input, GPtrArray *checks, GPtrArray *addresses,
 	  AuthServer *server)
@@ -535,6 +558,7 @@ check_spf(const OpDnsCheckInput *input, GPtrArray *checks, GPtrArray *addresses,
 	if (record == NULL)
 		return;
 	op_spf_lookup_init_resolver(&lookup, input->resolver);
+	check_spf_all(input, checks, record);
 	check_spf_lookups(input, checks, &lookup, record);
 	for (guint i = 0; i < addresses->len; i++)
 		check_spf_address(input, checks, &lookup, addresses->pdata[i], record);

@@ -295,11 +295,12 @@ op_records_build(const OpRecordsInput *input)
 
 	spf = input->spf ? g_strdup(input->spf)
 			 : op_records_dup_spf(input->hostname, input->sending_addresses);
-	op_records_add_txt(records, apex, spf,
-			   input->spf_purpose ? input->spf_purpose
-					      : "SPF tells receivers which servers may send "
-						"mail for the domain.")
-		->role = "spf";
+	if (!input->omit_spf)
+		op_records_add_txt(records, apex, spf,
+				   input->spf_purpose ? input->spf_purpose
+						      : "SPF tells receivers which servers may send "
+							"mail for the domain.")
+			->role = "spf";
 
 	add_dmarc_record(records, apex, bare_domain, input);
 

@@ -40,6 +40,7 @@ typedef struct {
 	const char *dmarc_rua;		      /* NULL or "" for postmaster@domain */
 	const char *spf;		      /* the SPF record to publish; NULL: a new one */
 	const char *spf_purpose;	      /* its purpose sentence; NULL: the usual one */
+	gboolean omit_spf;		      /* leave SPF out of the records */
 } OpRecordsInput;
 
 /* Returns the records of input as a GPtrArray of OpDnsRecord: a DKIM TXT per

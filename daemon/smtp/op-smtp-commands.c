@@ -7,6 +7,7 @@
 #define G_LOG_DOMAIN "outpost-smtp"
 
 #include "smtp/op-smtp-session-private.h"
+#include "op-worker.h"
 
 #include "auth/op-password.h"
 #include "op-error.h"
@@ -239,7 +240,7 @@ start_auth_check(OpSmtpSession *session, const char *address, char *password)
 	g_task_set_task_data(task, job, (GDestroyNotify)auth_job_free);
 	session->busy = TRUE;
 	session->state = OP_SMTP_STATE_COMMAND;
-	g_task_run_in_thread(task, auth_thread);
+	op_worker_run(OP_WORKER_SMTP, task, auth_thread);
 }
 
 static void
@@ -832,7 +833,7 @@ start_submission(OpSmtpSession *session)
 
 	g_task_set_task_data(task, submission, (GDestroyNotify)op_submission_free);
 	session->busy = TRUE;
-	g_task_run_in_thread(task, submission_thread);
+	op_worker_run(OP_WORKER_SMTP, task, submission_thread);
 }
 
 void

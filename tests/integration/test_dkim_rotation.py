@@ -189,6 +189,34 @@ class RotationTest(unittest.TestCase):
         env.ctl("dkim", "activate", ZONE, "forced1", "--force")
         self.assertEqual(env.keys()["forced1"]["state"], "active")
 
+    def test_4_unusable_record_not_taken(self):
+        result = env.ctl("dkim", "rotate", ZONE, "--json")
+        selector = result.stdout.split('"')[1]
+        record = [r for r in env.daemon.ctl_json("dns", "records", ZONE)
+                  if r["name"].startswith(selector + ".")][0]
+        owner = record["name"]
+        # A verifier skips a record of another DKIM version, and may take any
+        # of several records at the name.
+        wrong = record["value"].replace("v=DKIM1", "v=DKIM2", 1)
+        env.knot.set_records(ZONE, [(owner, 300, "TXT", wrong)])
+        refused = env.ctl("dkim", "activate", ZONE, selector, check=False)
+        self.assertIn("unusable record", refused.stderr)
+        env.knot.knotc("zone-begin", ZONE)
+        env.knot.knotc("zone-set", ZONE, owner, "300", "TXT", record["value"])
+        env.knot.knotc("zone-commit", ZONE)
+        refused = env.ctl("dkim", "activate", ZONE, selector, check=False)
+        self.assertIn("more than one record", refused.stderr)
+        self.assertEqual(env.keys()[selector]["state"], "pending")
+        env.ctl("dkim", "remove", ZONE, selector)
+
+    def test_5_new_domain_gets_new_selector(self):
+        env.ctl("domain", "add", "again.test")
+        (first,) = [k["selector"] for k in env.daemon.ctl_json("dkim", "list", "again.test")]
+        env.ctl("domain", "remove", "again.test")
+        env.ctl("domain", "add", "again.test")
+        (second,) = [k["selector"] for k in env.daemon.ctl_json("dkim", "list", "again.test")]
+        self.assertNotEqual(first, second)
+
     def test_bad_input(self):
         cases = [
             (["dkim", "rotate", ZONE, "--algorithm=dsa"], "use rsa (the default) or ed25519"),

@@ -76,7 +76,7 @@ class Environment:
         zones[REVERSE_ZONE] = ["1.0.0 PTR %s." % harness.HOSTNAME]
         zones[BLOCKLIST] = []
         self.knot = harness.KnotServer(os.path.join(scratch, "dns"), zones=zones,
-                                       tsig_key=KEY, update_zones=[ZONE])
+                                       tsig_key=KEY, update_zones=[ZONE, HEAVY_ZONE])
         directory = os.path.join(scratch, "outpostd")
         for path in (self.knot.directory, directory):
             os.makedirs(path, exist_ok=True)
@@ -170,6 +170,16 @@ class CheckTest(unittest.TestCase):
         env.publish()
         self.assert_green()
 
+    def test_spf_plus_all(self):
+        before = [r.to_text() for r in harness.dns_query(ZONE, "TXT")]
+        env.knot.set_records(ZONE, [(ZONE + ".", 300, "TXT", '"v=spf1 ip4:127.0.0.1 +all"')])
+        try:
+            self.assert_red("spf all", 'ends in "+all", which lets any server',
+                            "~all or -all")
+        finally:
+            env.knot.set_records(ZONE, [(ZONE + ".", 300, "TXT", before[0])])
+        self.assert_green()
+
     def test_spf_missing(self):
         env.knot.unset_records(ZONE, ZONE + ".", "TXT")
         self.assert_red("spf", "has no SPF record")
@@ -243,7 +253,7 @@ class RecordsTest(unittest.TestCase):
         self.assertIn("; elsewhere: 1.0.0.127.in-addr.arpa.", snippet)
 
     def test_too_many_lookups_warned(self):
-        env.ctl("domain", "add", HEAVY_ZONE)
+        env.ctl("domain", "add", HEAVY_ZONE, check=False)
         record = self.spf(HEAVY_ZONE)
         # Longer than 255 octets, so it comes as two strings.
         rdata = dns.rdata.from_text("IN", "TXT", record["value"])
@@ -251,7 +261,19 @@ class RecordsTest(unittest.TestCase):
         self.assertEqual(len(rdata.strings[0]), 255)
         self.assertTrue(b"".join(rdata.strings).endswith(
             b"include:s10.heavy.test ip4:127.0.0.1 ~all"))
-        self.assertIn("needs 11 DNS lookups, and receivers stop at 10", record["purpose"])
+        self.assertIn("would need 11 DNS lookups, and receivers treat more than 10 as an "
+                      "error", record["purpose"])
+
+
+    def test_unsafe_spf_is_not_published(self):
+        env.ctl("domain", "add", HEAVY_ZONE, check=False)
+        before = harness.dns_query(HEAVY_ZONE, "TXT")
+        result = env.ctl("dns", "publish", HEAVY_ZONE, "--server", SERVER, "--tsig",
+                         "%s:%s:%s" % KEY)
+        self.assertIn("Published", result.stdout)
+        # The DMARC record went out, the SPF record stayed as the admin had it.
+        self.assertTrue(harness.dns_query("_dmarc." + HEAVY_ZONE, "TXT"))
+        self.assertEqual(harness.dns_query(HEAVY_ZONE, "TXT"), before)
 
 
 TEST_CLASSES = [CheckTest, RecordsTest]

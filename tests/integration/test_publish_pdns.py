@@ -53,7 +53,11 @@ class Environment:
     def __init__(self, scratch, outpostd, outpostctl):
         self.scratch = scratch
         self.pdns = harness.PdnsServer(os.path.join(scratch, "pdns"), API_KEY)
-        self.daemon = harness.Outpostd(outpostd, outpostctl, os.path.join(scratch, "outpostd"))
+        # Outpost reads the SPF record it merges into through its resolver,
+        # here PowerDNS itself, which answers for ZONE.
+        self.daemon = harness.Outpostd(
+            outpostd, outpostctl, os.path.join(scratch, "outpostd"),
+            extra_args=["--resolver", "%s:%d" % (harness.DNS_ADDRESS, harness.PDNS_DNS_PORT)])
         os.makedirs(self.daemon.directory, exist_ok=True)
         self.key_file = os.path.join(scratch, "api-key")
         self.started = False

@@ -54,6 +54,14 @@ test_record_same_key(void)
 		/* An empty p= revokes the key (RFC 6376 §3.6.1). */
 		{ "v=DKIM1; k=rsa; p=", FALSE },
 		{ "v=spf1 -all", FALSE },
+		/* Records verifiers skip: another version, v= not first, no sha256,
+		 * a service other than email. */
+		{ "v=DKIM2; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA", FALSE },
+		{ "k=rsa; v=DKIM1; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA", FALSE },
+		{ "v=DKIM1; h=sha1; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA", FALSE },
+		{ "v=DKIM1; s=tlsrpt; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA", FALSE },
+		{ "v=DKIM1; h=sha1:sha256; s=*; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA",
+		  TRUE },
 	};
 
 	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {

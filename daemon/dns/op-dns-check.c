@@ -422,6 +422,21 @@ dup_address_term(GInetAddress *address)
 			       text);
 }
 
+/* Returns the SPF records among texts, quoted and separated by commas. */
+static char *
+dup_spf_texts(GPtrArray *texts)
+{
+	GString *found = g_string_new(NULL);
+
+	for (guint i = 0; i < texts->len; i++) {
+		if (!op_spf_record_is_spf(texts->pdata[i]))
+			continue;
+		g_string_append_printf(found, "%s\"%s\"", found->len ? ", " : "",
+				       (const char *)texts->pdata[i]);
+	}
+	return g_string_free(found, FALSE);
+}
+
 /* Reads the published SPF record from an authoritative server. Returns NULL
  * after adding the check that says what is wrong. */
 static char *
@@ -443,9 +458,11 @@ read_spf_record(const OpDnsCheckInput *input, GPtrArray *checks, AuthServer *ser
 	record = texts ? op_spf_record_select(texts, input->domain, &error) : NULL;
 	if (record == NULL && texts != NULL && !g_error_matches(error, OP_ERROR,
 								OP_ERROR_NOT_FOUND)) {
+		g_autofree char *found = dup_spf_texts(texts);
+
 		add_check(checks, "spf", OP_CHECK_FAIL,
-			  "Merge the v=spf1 records into one: see outpostctl dns records.",
-			  "%s", error->message);
+			  "Merge the v=spf1 records into one, keeping the terms of each.",
+			  "%s (%s)", error->message, found);
 		return NULL;
 	}
 	if (record == NULL) {
@@ -511,9 +528,14 @@ check_spf_address(const OpDnsCheckInput *input, GPtrArray *checks, const OpSpfLo
 			  text);
 		return;
 	}
-	fix = g_strdup_printf("Publish \"%s\" (outpostctl dns publish merges it into the "
-			      "current record).",
-			      merged ? merged : term);
+	if (merged != NULL)
+		fix = g_strdup_printf("Publish \"%s\" (outpostctl dns publish merges it into "
+				      "the current record).",
+				      merged);
+	else
+		fix = g_strdup_printf("Correct the SPF record's syntax first, then add %s before "
+				      "its final all.",
+				      term);
 	if (result == OP_SPF_RESULT_TEMPERROR)
 		add_check(checks, name, OP_CHECK_WARN, fix,
 			  "SPF of %s could not be evaluated for %s: %s", input->domain, text,

@@ -167,10 +167,23 @@ op_admin_get_profile_by_token(OpAdmin *admin, const char *token, char **domain,
 			      GError **error)
 {
 	g_autofree char *address = op_store_find_profile_account(admin->store, token, error);
+	g_autoptr(OpStoreAccount) account = NULL;
 	GBytes *profile;
 
 	if (address == NULL)
 		return NULL;
+
+	/* A disabled account is served like a removed one, so its token stops
+	 * working until the account is enabled again. */
+	account = op_store_get_account(admin->store, address, error);
+	if (account == NULL)
+		return NULL;
+	if (!account->enabled) {
+		g_set_error(error, OP_ERROR, OP_ERROR_NOT_FOUND, "the account %s is disabled",
+			    address);
+		return NULL;
+	}
+
 	profile = build_profile(admin, address, TRUE, error);
 	if (profile != NULL && domain != NULL)
 		*domain = g_strdup(strrchr(address, '@') + 1);

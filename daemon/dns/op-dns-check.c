@@ -731,7 +731,7 @@ check_certificate(const OpDnsCheckInput *input, GPtrArray *checks)
 									       : OP_CHECK_WARN,
 			  "Install a certificate for the host name from a public CA (for "
 			  "example Let's Encrypt) and set tls_cert and tls_key.",
-			  "the submission certificate %s: %s", input->tls_cert, error->message);
+			  "the submission certificate %s %s", input->tls_cert, error->message);
 		return;
 	}
 	if (days < OP_CERT_WARN_DAYS)

@@ -38,8 +38,23 @@ is_visible_ascii(const char *text)
 	return TRUE;
 }
 
+/* Returns TRUE when host, as GUri returns it (an IPv6 literal without
+ * brackets), is "localhost" or a loopback address (127.0.0.0/8 or ::1). */
+static gboolean
+is_loopback_host(const char *host)
+{
+	g_autoptr(GInetAddress) address = NULL;
+
+	if (g_ascii_strcasecmp(host, "localhost") == 0)
+		return TRUE;
+	address = g_inet_address_new_from_string(host);
+	return address != NULL && g_inet_address_get_is_loopback(address);
+}
+
 /* A base URL of the API. The key goes in a header, so a user name or password
- * in the URL is rejected rather than sent, and neither is ever quoted. */
+ * in the URL is rejected rather than sent, and neither is ever quoted. Plain
+ * http:// would send the key in clear text, so it is accepted only when the
+ * API is on the same host. */
 static GUri *
 parse_api_url(const char *api_url, GError **error)
 {
@@ -61,6 +76,13 @@ parse_api_url(const char *api_url, GError **error)
 		g_set_error(error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT,
 			    "the PowerDNS API URL must not contain a user name or password: "
 			    "give the API key on its own");
+		return NULL;
+	}
+	if (g_ascii_strcasecmp(scheme, "http") == 0 && !is_loopback_host(g_uri_get_host(uri))) {
+		g_set_error(error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT,
+			    "the PowerDNS API URL must start with https:// because %s is not a "
+			    "loopback address and http:// would send the API key in clear text",
+			    g_uri_get_host(uri));
 		return NULL;
 	}
 	return g_steal_pointer(&uri);

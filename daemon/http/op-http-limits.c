@@ -2,7 +2,8 @@
  *
  * A token-bucket rate limiter keyed by client network. Each bucket holds up
  * to burst tokens and refills at per_minute tokens a minute; a request takes
- * one token. Used on the main loop only.
+ * one token. When the table is full, the least recently used bucket is
+ * evicted. Used on the main loop only.
  */
 #include "http/op-http-limits.h"
 
@@ -13,6 +14,7 @@
 typedef struct {
 	double tokens;
 	gint64 updated; /* monotonic microseconds of the last refill */
+	GList link;     /* in OpRateLimiter.recent; link.data is the client key */
 } OpBucket;
 
 struct _OpRateLimiter {
@@ -20,6 +22,7 @@ struct _OpRateLimiter {
 	guint per_minute;
 	guint max_clients;
 	GHashTable *buckets; /* client key to OpBucket */
+	GQueue recent;       /* bucket links, least recently used first */
 };
 
 OpRateLimiter *
@@ -31,6 +34,7 @@ op_rate_limiter_new(guint burst, guint per_minute, guint max_clients)
 	limiter->per_minute = MAX(per_minute, 1);
 	limiter->max_clients = MAX(max_clients, 1);
 	limiter->buckets = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	g_queue_init(&limiter->recent);
 	return limiter;
 }
 
@@ -39,6 +43,7 @@ op_rate_limiter_free(OpRateLimiter *limiter)
 {
 	if (limiter == NULL)
 		return;
+	/* The queue links live inside the buckets, which the table frees. */
 	g_hash_table_unref(limiter->buckets);
 	g_free(limiter);
 }
@@ -59,8 +64,8 @@ op_rate_limiter_dup_client_key(GInetAddress *address)
 		return g_inet_address_to_string(address);
 	if (memcmp(bytes, mapped_prefix, sizeof mapped_prefix) == 0)
 		return g_strdup_printf("%u.%u.%u.%u", bytes[12], bytes[13], bytes[14], bytes[15]);
-	return g_strdup_printf("%02x%02x:%02x%02x:%02x%02x:%02x%02x::/64", bytes[0], bytes[1],
-			       bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7]);
+	return g_strdup_printf("%02x%02x:%02x%02x:%02x%02x:%02x00::/56", bytes[0], bytes[1],
+			       bytes[2], bytes[3], bytes[4], bytes[5], bytes[6]);
 }
 
 static void
@@ -76,22 +81,35 @@ refill(OpRateLimiter *limiter, OpBucket *bucket, gint64 now)
 	bucket->updated = now;
 }
 
-/* Forgets the clients whose buckets have refilled completely: they behave
- * like a new client. */
+/* Evicts the least recently used bucket. Its client then starts again with a
+ * full bucket, so a client that was being limited could get one more burst.
+ * That costs at most burst requests, while rejecting new clients would lock
+ * out legitimate ones for as long as the table stays full. */
 static void
-forget_idle(OpRateLimiter *limiter, gint64 now)
+evict_least_recent(OpRateLimiter *limiter)
 {
-	GHashTableIter iter;
-	gpointer value;
+	GList *link = g_queue_peek_head_link(&limiter->recent);
 
-	g_hash_table_iter_init(&iter, limiter->buckets);
-	while (g_hash_table_iter_next(&iter, NULL, &value)) {
-		OpBucket *bucket = value;
+	if (link == NULL)
+		return;
+	g_queue_unlink(&limiter->recent, link);
+	g_hash_table_remove(limiter->buckets, link->data);
+}
 
-		refill(limiter, bucket, now);
-		if (bucket->tokens >= limiter->burst)
-			g_hash_table_iter_remove(&iter);
-	}
+static OpBucket *
+add_bucket(OpRateLimiter *limiter, char *key, gint64 now)
+{
+	OpBucket *bucket;
+
+	while (g_hash_table_size(limiter->buckets) >= limiter->max_clients)
+		evict_least_recent(limiter);
+	bucket = g_new0(OpBucket, 1);
+	bucket->tokens = limiter->burst;
+	bucket->updated = now;
+	bucket->link.data = key;
+	g_hash_table_insert(limiter->buckets, key, bucket);
+	g_queue_push_tail_link(&limiter->recent, &bucket->link);
+	return bucket;
 }
 
 gboolean
@@ -101,14 +119,10 @@ op_rate_limiter_take(OpRateLimiter *limiter, GInetAddress *client, gint64 now)
 	OpBucket *bucket = g_hash_table_lookup(limiter->buckets, key);
 
 	if (bucket == NULL) {
-		if (g_hash_table_size(limiter->buckets) >= limiter->max_clients)
-			forget_idle(limiter, now);
-		if (g_hash_table_size(limiter->buckets) >= limiter->max_clients)
-			return FALSE;
-		bucket = g_new0(OpBucket, 1);
-		bucket->tokens = limiter->burst;
-		bucket->updated = now;
-		g_hash_table_insert(limiter->buckets, g_steal_pointer(&key), bucket);
+		bucket = add_bucket(limiter, g_steal_pointer(&key), now);
+	} else {
+		g_queue_unlink(&limiter->recent, &bucket->link);
+		g_queue_push_tail_link(&limiter->recent, &bucket->link);
 	}
 	refill(limiter, bucket, now);
 	if (bucket->tokens < 1.0)

@@ -403,7 +403,7 @@ read_chain(const char *cert_path, GError **error)
 	ERR_clear_error();
 	if (sk_X509_num(certificates) == 0) {
 		free_certificates(certificates);
-		g_set_error(error, OP_ERROR, OP_ERROR_FAILED, "holds no PEM certificate");
+		g_set_error(error, OP_ERROR, OP_ERROR_FAILED, "contains no PEM certificate");
 		return NULL;
 	}
 	return certificates;
@@ -422,8 +422,8 @@ set_verify_error(int code, const char *hostname, GError **error)
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
 		g_set_error(error, OP_ERROR, OP_ERROR_TEMPORARY,
-			    "does not chain to a trusted CA: the file may lack the intermediate "
-			    "certificates");
+			    "does not chain to a trusted CA, perhaps because the file lacks the "
+			    "intermediate certificates");
 		break;
 	case X509_V_ERR_CERT_HAS_EXPIRED:
 		g_set_error(error, OP_ERROR, OP_ERROR_PERMANENT, "has expired");
@@ -432,7 +432,7 @@ set_verify_error(int code, const char *hostname, GError **error)
 		g_set_error(error, OP_ERROR, OP_ERROR_PERMANENT, "is not valid for %s", hostname);
 		break;
 	default:
-		g_set_error(error, OP_ERROR, OP_ERROR_PERMANENT, "failed verification: %s",
+		g_set_error(error, OP_ERROR, OP_ERROR_PERMANENT, "failed verification (%s)",
 			    X509_verify_cert_error_string(code));
 	}
 }
@@ -455,7 +455,7 @@ op_tls_cert_check(const char *cert_path, const char *hostname, gint64 *days_left
 	/* The system's trust store, or SSL_CERT_FILE and SSL_CERT_DIR when set. */
 	if (store == NULL || context == NULL || !X509_STORE_set_default_paths(store) ||
 	    !X509_STORE_CTX_init(context, store, leaf, chain)) {
-		g_set_error(error, OP_ERROR, OP_ERROR_FAILED, "cannot be verified: out of memory");
+		g_set_error(error, OP_ERROR, OP_ERROR_FAILED, "cannot be verified because memory ran out");
 		goto out;
 	}
 	X509_VERIFY_PARAM_set1_host(X509_STORE_CTX_get0_param(context), hostname, 0);

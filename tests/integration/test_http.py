@@ -402,6 +402,21 @@ class ProfileTest(unittest.TestCase):
         reply = curl("/profile/%s.mobileconfig" % ("0" * 32), harness.HOSTNAME)
         self.assertEqual(reply.status, 404)
 
+    def test_disabled_account_profile(self):
+        address = "dora@" + DOMAIN
+        env.daemon.ctl("account", "add", address, "--password-stdin",
+                       input_text=PASSWORD + "\n")
+        url = env.daemon.ctl_json("account", "client-settings", address)["profile-url"]
+        path = url[url.index("/profile/"):]
+        self.assertEqual(curl(path, harness.HOSTNAME).status, 200)
+
+        env.daemon.ctl("account", "disable", address)
+        self.assertEqual(curl(path, harness.HOSTNAME).status, 404)
+        self.assertEqual(curl(path, "autoconfig." + DOMAIN).status, 404)
+
+        env.daemon.ctl("account", "enable", address)
+        self.assertEqual(curl(path, harness.HOSTNAME).status, 200)
+
     def test_domain_without_incoming_server(self):
         result = env.daemon.ctl("account", "profile", "bob@" + BARE_DOMAIN, check=False)
         self.assertNotEqual(result.returncode, 0)

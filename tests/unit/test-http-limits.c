@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
  * Limits and routing of the HTTP endpoint: the per-client token bucket, the
- * client key (IPv4 address or IPv6 /64), and the mapping of Host and path to
+ * client key (IPv4 address or IPv6 /56), and the mapping of Host and path to
  * what is served.
  */
 #include <string.h>
@@ -62,9 +62,12 @@ test_limiter_client_keys(void)
 	} cases[] = {
 		{"192.0.2.1", "192.0.2.1"},
 		{"::ffff:192.0.2.1", "192.0.2.1"},
-		{"2001:db8:1:2:3:4:5:6", "2001:0db8:0001:0002::/64"},
-		{"2001:db8:1:2::ffff", "2001:0db8:0001:0002::/64"},
-		{"::1", "0000:0000:0000:0000::/64"},
+		{"2001:db8:1:2:3:4:5:6", "2001:0db8:0001:0000::/56"},
+		{"2001:db8:1:2::ffff", "2001:0db8:0001:0000::/56"},
+		{"2001:db8:1:ff::1", "2001:0db8:0001:0000::/56"},
+		{"2001:db8:1:100::1", "2001:0db8:0001:0100::/56"},
+		{"2001:db8:1:abcd::1", "2001:0db8:0001:ab00::/56"},
+		{"::1", "0000:0000:0000:0000::/56"},
 	};
 
 	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -75,14 +78,14 @@ test_limiter_client_keys(void)
 	}
 }
 
-/* Addresses of one IPv6 /64 share one bucket. */
+/* Addresses of one IPv6 /56 share one bucket, across its /64 subnets. */
 static void
 test_limiter_ipv6_prefix_shared(void)
 {
 	g_autoptr(OpRateLimiter) limiter = op_rate_limiter_new(2, 1, 100);
 	g_autoptr(GInetAddress) first = address("2001:db8::1");
-	g_autoptr(GInetAddress) second = address("2001:db8::2");
-	g_autoptr(GInetAddress) other = address("2001:db8:0:1::1");
+	g_autoptr(GInetAddress) second = address("2001:db8:0:ff::2");
+	g_autoptr(GInetAddress) other = address("2001:db8:0:100::1");
 
 	g_assert_true(op_rate_limiter_take(limiter, first, 0));
 	g_assert_true(op_rate_limiter_take(limiter, second, 0));
@@ -90,24 +93,50 @@ test_limiter_ipv6_prefix_shared(void)
 	g_assert_true(op_rate_limiter_take(limiter, other, 0));
 }
 
-/* A full table refuses new clients until the tracked ones have refilled. */
+/* A full table evicts the least recently used bucket to admit a new client,
+ * even when no bucket has refilled. */
 static void
-test_limiter_max_clients(void)
+test_limiter_evicts_least_recent(void)
 {
-	g_autoptr(OpRateLimiter) limiter = op_rate_limiter_new(2, 60, 2);
+	g_autoptr(OpRateLimiter) limiter = op_rate_limiter_new(2, 1, 2);
 	g_autoptr(GInetAddress) first = address("192.0.2.1");
 	g_autoptr(GInetAddress) second = address("192.0.2.2");
 	g_autoptr(GInetAddress) third = address("192.0.2.3");
 
 	g_assert_true(op_rate_limiter_take(limiter, first, 0));
 	g_assert_true(op_rate_limiter_take(limiter, second, 0));
-	g_assert_false(op_rate_limiter_take(limiter, third, 0));
-	g_assert_cmpuint(op_rate_limiter_get_size(limiter), ==, 2);
-	/* A tracked client still gets its own tokens. */
+	/* Using first again makes second the least recently used. */
 	g_assert_true(op_rate_limiter_take(limiter, first, 0));
-	/* After a second both buckets have refilled, so both are forgotten. */
-	g_assert_true(op_rate_limiter_take(limiter, third, 2 * SECOND));
-	g_assert_cmpuint(op_rate_limiter_get_size(limiter), ==, 1);
+	g_assert_false(op_rate_limiter_take(limiter, first, 0));
+
+	g_assert_true(op_rate_limiter_take(limiter, third, 0));
+	g_assert_cmpuint(op_rate_limiter_get_size(limiter), ==, 2);
+	/* first kept its empty bucket, so it is still limited. */
+	g_assert_false(op_rate_limiter_take(limiter, first, 0));
+	/* second was evicted and starts again with a full bucket, which evicts
+	 * third, the least recently used now. */
+	g_assert_true(op_rate_limiter_take(limiter, second, 0));
+	g_assert_true(op_rate_limiter_take(limiter, second, 0));
+	g_assert_false(op_rate_limiter_take(limiter, second, 0));
+	g_assert_cmpuint(op_rate_limiter_get_size(limiter), ==, 2);
+	g_assert_false(op_rate_limiter_take(limiter, first, 0));
+}
+
+/* Many one-off clients, as from many IPv6 networks, keep the table at its
+ * maximum size and are all admitted. */
+static void
+test_limiter_many_clients_bounded(void)
+{
+	g_autoptr(OpRateLimiter) limiter = op_rate_limiter_new(1, 1, 100);
+
+	for (guint i = 0; i < 1000; i++) {
+		g_autofree char *text = g_strdup_printf("2001:db8:%x::1", i);
+		g_autoptr(GInetAddress) client = address(text);
+
+		g_assert_true(op_rate_limiter_take(limiter, client, 0));
+		g_assert_cmpuint(op_rate_limiter_get_size(limiter), <=, 100);
+	}
+	g_assert_cmpuint(op_rate_limiter_get_size(limiter), ==, 100);
 }
 
 static void
@@ -187,7 +216,8 @@ main(int argc, char **argv)
 	g_test_add_func("/http/limits/clients-apart", test_limiter_clients_apart);
 	g_test_add_func("/http/limits/client-keys", test_limiter_client_keys);
 	g_test_add_func("/http/limits/ipv6-prefix-shared", test_limiter_ipv6_prefix_shared);
-	g_test_add_func("/http/limits/max-clients", test_limiter_max_clients);
+	g_test_add_func("/http/limits/evicts-least-recent", test_limiter_evicts_least_recent);
+	g_test_add_func("/http/limits/many-clients-bounded", test_limiter_many_clients_bounded);
 	g_test_add_func("/http/route/table", test_route_table);
 	g_test_add_func("/http/route/profile-token", test_route_profile_token);
 	return g_test_run();

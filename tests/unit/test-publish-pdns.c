@@ -287,6 +287,19 @@ static const struct {
 					  "zones/example.org."},
 	{"HTTPS://[2001:db8::53]:8081", "HTTPS://[2001:db8::53]:8081/api/v1/servers/localhost/"
 					"zones/example.org."},
+	/* Plain http:// only to a loopback host, because the API key would
+	 * otherwise cross the network in clear text. */
+	{"http://127.0.0.53:8081", "http://127.0.0.53:8081/api/v1/servers/localhost/zones/"
+				   "example.org."},
+	{"http://[::1]:8081", "http://[::1]:8081/api/v1/servers/localhost/zones/example.org."},
+	{"http://LocalHost:8081", "http://LocalHost:8081/api/v1/servers/localhost/zones/"
+				  "example.org."},
+	{"http://dns.example.net:8081", NULL},
+	{"http://192.0.2.53:8081", NULL},
+	{"http://[2001:db8::53]:8081", NULL},
+	{"http://128.0.0.1:8081", NULL},
+	{"http://localhost.example.net:8081", NULL},
+	{"http://127.0.0.1.example.net:8081", NULL},
 	{"ftp://127.0.0.1:8081", NULL},
 	{"file:///etc/passwd", NULL},
 	{"127.0.0.1:8081", NULL},

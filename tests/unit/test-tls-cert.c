@@ -248,6 +248,34 @@ test_read_info_errors(Fixture *fixture, gconstpointer user_data)
 	g_assert_error(error, OP_ERROR, OP_ERROR_INVALID_ARGUMENT);
 }
 
+/* The deliverability check prints "the submission certificate PATH" and
+ * then these messages, so each must read on from there. */
+static void
+test_check_sentences(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) self_signed = NULL;
+	g_autoptr(GError) no_pem = NULL;
+	g_autoptr(GError) missing = NULL;
+	gint64 days = 0;
+
+	g_assert_true(op_tls_cert_ensure_self_signed(fixture->cert_path, fixture->key_path,
+						     "mail.example.org", NULL));
+	g_assert_false(op_tls_cert_check(fixture->cert_path, "mail.example.org", &days,
+					 &self_signed));
+	g_assert_error(self_signed, OP_ERROR, OP_ERROR_TEMPORARY);
+	g_assert_cmpstr(self_signed->message, ==,
+			"is self-signed, so mail clients warn their users or refuse to connect");
+
+	g_assert_true(g_file_set_contents(fixture->cert_path, "not a certificate", -1, NULL));
+	g_assert_false(op_tls_cert_check(fixture->cert_path, "mail.example.org", &days, &no_pem));
+	g_assert_cmpstr(no_pem->message, ==, "contains no PEM certificate");
+
+	g_unlink(fixture->cert_path);
+	g_assert_false(op_tls_cert_check(fixture->cert_path, "mail.example.org", &days,
+					 &missing));
+	g_assert_nonnull(missing);
+}
+
 static void
 add_test(const char *path, void (*test)(Fixture *fixture, gconstpointer user_data))
 {
@@ -267,5 +295,6 @@ main(int argc, char **argv)
 	add_test("/tls/cert/invalid-hostname", test_invalid_hostname);
 	add_test("/tls/cert/long-hostname", test_long_hostname);
 	add_test("/tls/cert/read-info-errors", test_read_info_errors);
+	add_test("/tls/cert/check-sentences", test_check_sentences);
 	return g_test_run();
 }

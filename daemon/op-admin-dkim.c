@@ -165,6 +165,7 @@ op_admin_rotate_dkim_key(OpAdmin *admin, const char *domain, const char *algorit
 	g_autoptr(GPtrArray) keys = NULL;
 	g_autofree char *chosen = NULL;
 	g_autofree char *key_path = NULL;
+	g_auto(GStrv) revoked = NULL;
 	OpDkimAlgorithm algorithm;
 	const char *algorithm_name;
 
@@ -177,7 +178,21 @@ op_admin_rotate_dkim_key(OpAdmin *admin, const char *domain, const char *algorit
 		return NULL;
 	if (!check_no_pending(keys, algorithm_name, error))
 		return NULL;
+	revoked = op_store_dup_revoked_selectors(admin->store, name, error);
+	if (revoked == NULL)
+		return NULL;
 	chosen = selector ? g_ascii_strdown(selector, -1) : dup_unused_selector(keys, algorithm);
+	while (selector == NULL && g_strv_contains((const char *const *)revoked, chosen)) {
+		g_free(chosen);
+		chosen = dup_unused_selector(keys, algorithm);
+	}
+	if (g_strv_contains((const char *const *)revoked, chosen)) {
+		g_set_error(error, OP_ERROR, OP_ERROR_EXISTS,
+			    "the selector %s belonged to a removed key of %s, whose record now "
+			    "revokes it: choose another selector",
+			    chosen, name);
+		return NULL;
+	}
 	if (find_key(keys, chosen) != NULL) {
 		g_set_error(error, OP_ERROR, OP_ERROR_EXISTS,
 			    "the domain %s already has a DKIM key with the selector %s: choose "

@@ -307,6 +307,7 @@ op_admin_get_dns_records_full(OpAdmin *admin, const char *domain, gboolean for_p
 	g_autofree char *spf = NULL;
 	g_autofree char *spf_purpose = NULL;
 	g_autoptr(GError) spf_problem = NULL;
+	g_auto(GStrv) revoked = NULL;
 	OpRecordsInput input = {0};
 
 	if (name == NULL)
@@ -340,6 +341,10 @@ op_admin_get_dns_records_full(OpAdmin *admin, const char *domain, gboolean for_p
 		g_ptr_array_add(texts, txt);
 		g_array_append_val(dkim, entry);
 	}
+	revoked = op_store_dup_revoked_selectors(admin->store, name, error);
+	if (revoked == NULL)
+		return NULL;
+	input.revoked_selectors = (const char *const *)revoked;
 	input.domain = stored->name;
 	input.hostname = admin->config->hostname;
 	input.dkim_keys = (const OpRecordsDkimKey *)(gpointer)dkim->data;

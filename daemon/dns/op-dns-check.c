@@ -268,6 +268,25 @@ same_dkim_key(const char *published, const char *expected)
 
 /* ---- Comparing one record ------------------------------------------------- */
 
+/* A removed key's record must be gone or hold an empty key: otherwise
+ * anyone who kept the private key can still sign as the domain. */
+static void
+check_revoked(GPtrArray *checks, const char *name, GPtrArray *published, const char *where)
+{
+	for (guint i = 0; i < published->len; i++) {
+		g_autofree char *key = op_dkim_record_dup_tag(published->pdata[i], "p");
+
+		if (key != NULL && *key != '\0') {
+			add_check(checks, name, OP_CHECK_WARN,
+				  "Publish the domain's records: they revoke it with an empty key.",
+				  "the DKIM record %s on %s still holds the key of a removed DKIM key",
+				  name, where);
+			return;
+		}
+	}
+	add_check(checks, name, OP_CHECK_PASS, NULL, "the removed DKIM key %s is revoked", name);
+}
+
 static void
 check_dkim(GPtrArray *checks, const OpDnsRecord *record, GPtrArray *published,
 	   const char *expected, const char *where)
@@ -275,6 +294,10 @@ check_dkim(GPtrArray *checks, const OpDnsRecord *record, GPtrArray *published,
 	g_autofree char *name = dup_bare_name(record->name);
 	const char *role = record->role;
 
+	if (g_strcmp0(role, "dkim-revoked") == 0) {
+		check_revoked(checks, name, published, where);
+		return;
+	}
 	if (published->len == 1 && contains_value(published, expected, same_dkim_key)) {
 		add_check(checks, name, OP_CHECK_PASS, NULL, "the DKIM key %s is published", name);
 		return;

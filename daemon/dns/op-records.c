@@ -166,6 +166,17 @@ add_dkim_records(GPtrArray *records, const char *apex, const OpRecordsInput *inp
 		}
 		op_records_add_txt(records, name, key->txt, purpose)->role = role;
 	}
+	/* An empty p= revokes a key (RFC 6376 §3.6.1): signatures made with a
+	 * removed key stop verifying, even for someone who kept its file. */
+	for (gsize i = 0; input->revoked_selectors && input->revoked_selectors[i]; i++) {
+		g_autofree char *name = g_strdup_printf("%s._domainkey.%s",
+							input->revoked_selectors[i], apex);
+
+		op_records_add_txt(records, name, "v=DKIM1; p=",
+				   "A removed DKIM key, revoked: the empty key makes signatures "
+				   "made with it fail.")
+			->role = "dkim-revoked";
+	}
 }
 
 /* The path of RFC 7489 §6.3 and Appendix C: collect reports with p=none,

@@ -15,7 +15,7 @@ typedef struct {
 	char *value;   /* RDATA in zone-file form, TXT as quoted strings of <= 255 octets */
 	char *purpose; /* one sentence for the admin */
 	/* What the deliverability check compares it as: "dkim-active",
-	 * "dkim-pending", "dkim-retiring", "spf", "dmarc", "srv", "advice" (a
+	 * "dkim-pending", "dkim-retiring", "dkim-revoked", "spf", "dmarc", "srv", "advice" (a
 	 * record for a zone the admin may not run: the PTR of a sending address,
 	 * the host name's address; shown, never published), or NULL for an
 	 * exact comparison whose absence is a warning. Not freed. */
@@ -35,6 +35,7 @@ typedef struct {
 	const char *hostname;
 	const OpRecordsDkimKey *dkim_keys;
 	guint n_dkim_keys;
+	const char *const *revoked_selectors; /* removed keys, published empty; or NULL */
 	const char *const *sending_addresses; /* IP addresses, or NULL */
 	const char *dmarc_policy;	      /* "none" (NULL), "quarantine" or "reject" */
 	const char *dmarc_rua;		      /* NULL or "" for postmaster@domain */

@@ -222,14 +222,9 @@ op_store_activate_dkim_key(OpStore *store, const char *domain, const char *selec
 	return TRUE;
 }
 
-/* Only a pending or retiring key can go: removing the active one would leave
- * the domain's mail unsigned. */
-gboolean
-op_store_remove_dkim_key(OpStore *store, const char *domain, const char *selector,
-			 GError **error)
+static gboolean
+delete_key(OpStore *store, const char *domain, const char *selector, GError **error)
 {
-	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&store->write_lock);
-
 	if (!run_key_update(store,
 			    "DELETE FROM dkim_keys WHERE state != 'active' AND selector = ?2 "
 			    "AND domain_id = (SELECT id FROM domains WHERE name = ?1)",
@@ -241,5 +236,52 @@ op_store_remove_dkim_key(OpStore *store, const char *domain, const char *selecto
 			    domain, selector);
 		return FALSE;
 	}
+	return run_key_update(store,
+			      "INSERT OR REPLACE INTO dkim_revoked (domain_id, selector, removed) "
+			      "SELECT id, ?2, ?3 FROM domains WHERE name = ?1",
+			      domain, selector, g_get_real_time() / G_USEC_PER_SEC, error);
+}
+
+/* Only a pending or retiring key can go: removing the active one would leave
+ * the domain's mail unsigned. The selector is remembered, so its record can
+ * be published empty, which revokes the key. */
+gboolean
+op_store_remove_dkim_key(OpStore *store, const char *domain, const char *selector,
+			 GError **error)
+{
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&store->write_lock);
+
+	if (!op_store_exec(store->write_db, "BEGIN IMMEDIATE", error))
+		return FALSE;
+	if (!delete_key(store, domain, selector, error) ||
+	    !op_store_exec(store->write_db, "COMMIT", error)) {
+		op_store_exec(store->write_db, "ROLLBACK", NULL);
+		return FALSE;
+	}
 	return TRUE;
+}
+
+char **
+op_store_dup_revoked_selectors(OpStore *store, const char *domain, GError **error)
+{
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&store->read_lock);
+	g_autoptr(sqlite3_stmt) stmt = op_store_prepare(store->read_db,
+					       "SELECT r.selector FROM dkim_revoked r JOIN domains d "
+					       "ON d.id = r.domain_id WHERE d.name = ? "
+					       "ORDER BY r.removed, r.selector",
+					       error);
+	g_autoptr(GPtrArray) selectors = g_ptr_array_new_with_free_func(g_free);
+	int rc;
+
+	if (stmt == NULL)
+		return NULL;
+	sqlite3_bind_text(stmt, 1, domain, -1, SQLITE_TRANSIENT);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_ptr_array_add(selectors, op_store_dup_column_text(stmt, 0));
+	if (rc != SQLITE_DONE) {
+		op_store_set_sqlite_error(store->read_db, rc, "reading revoked DKIM keys", error);
+		return NULL;
+	}
+	g_ptr_array_add(selectors, NULL);
+	return (char **)g_ptr_array_free(g_steal_pointer(&selectors), FALSE);
 }

@@ -120,11 +120,21 @@ static const char op_store_schema_v4[] =
 	"  health TEXT NOT NULL,"
 	"  report TEXT NOT NULL);";
 
+/* Version 5: the selectors of removed DKIM keys, whose records are published
+ * with an empty key so that the key is revoked (RFC 6376 §3.6.1). */
+static const char op_store_schema_v5[] =
+	"CREATE TABLE dkim_revoked ("
+	"  domain_id INTEGER NOT NULL REFERENCES domains(id) ON DELETE CASCADE,"
+	"  selector TEXT NOT NULL COLLATE NOCASE,"
+	"  removed INTEGER NOT NULL,"
+	"  PRIMARY KEY (domain_id, selector));";
+
 static const char *const op_store_migrations[] = {
 	op_store_schema_v1,
 	op_store_schema_v2,
 	op_store_schema_v3,
 	op_store_schema_v4,
+	op_store_schema_v5,
 };
 
 static gboolean

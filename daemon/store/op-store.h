@@ -156,6 +156,8 @@ gboolean op_store_activate_dkim_key(OpStore *store, const char *domain, const ch
 				    GError **error);
 gboolean op_store_remove_dkim_key(OpStore *store, const char *domain, const char *selector,
 				  GError **error);
+/* The selectors of removed keys, oldest first, NULL-terminated. */
+char **op_store_dup_revoked_selectors(OpStore *store, const char *domain, GError **error);
 void op_store_dkim_key_free(OpStoreDkimKey *key);
 
 /* Accounts */

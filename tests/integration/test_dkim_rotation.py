@@ -134,6 +134,7 @@ class RotationTest(unittest.TestCase):
         raw = send("before-publish")
         self.assertEqual(signatures(raw), [(old, "rsa-sha256")])
         self.assertEqual(verify_all(raw), 1)
+        signed_with_old = raw
         refused = env.ctl("dkim", "activate", ZONE, new, check=False)
         self.assertNotEqual(refused.returncode, 0)
         self.assertIn("does not show the new DKIM key yet", refused.stderr)
@@ -152,10 +153,17 @@ class RotationTest(unittest.TestCase):
 
         # After the grace period the old key and its record go.
         harness.wait_for(lambda: old not in env.keys(), GRACE + 15, "the old key to go")
-        names = {r["name"] for r in env.daemon.ctl_json("dns", "records", ZONE)}
-        self.assertNotIn("%s._domainkey.%s." % (old, ZONE), names)
+        # Its record now revokes it with an empty key, and once that is
+        # published, mail signed with the removed key no longer verifies.
+        records = {r["name"]: r["value"] for r in env.daemon.ctl_json("dns", "records", ZONE)}
+        self.assertEqual(records["%s._domainkey.%s." % (old, ZONE)], '"v=DKIM1; p="')
         key_files = os.listdir(os.path.join(env.daemon.state_dir, "dkim"))
         self.assertFalse([name for name in key_files if ".%s." % old in name], key_files)
+        env.publish()
+        self.assertEqual(verify_all(signed_with_old), 0)
+        reused = env.ctl("domain", "set", ZONE, "--dkim-selector=" + old, check=False)
+        self.assertNotEqual(reused.returncode, 0)
+        self.assertIn("belonged to a removed key", reused.stderr)
 
     def test_2_ed25519_signs_beside_rsa(self):
         result = env.ctl("dkim", "rotate", ZONE, "--algorithm=ed25519", "--json")

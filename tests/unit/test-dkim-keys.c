@@ -129,6 +129,7 @@ test_rotation(Fixture *fixture, gconstpointer data)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(OpStoreDomain) domain = NULL;
 	g_autoptr(GPtrArray) expired = NULL;
+	g_auto(GStrv) revoked = NULL;
 
 	g_assert_cmpint(key_state(fixture, "first"), ==, OP_DKIM_KEY_ACTIVE);
 	g_assert_true(op_store_add_dkim_key(fixture->store, "example.org", "second", "rsa-sha256",
@@ -152,6 +153,10 @@ test_rotation(Fixture *fixture, gconstpointer data)
 
 	g_assert_true(op_store_remove_dkim_key(fixture->store, "example.org", "first", &error));
 	g_assert_no_error(error);
+	revoked = op_store_dup_revoked_selectors(fixture->store, "example.org", &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(g_strv_length(revoked), ==, 1);
+	g_assert_cmpstr(revoked[0], ==, "first");
 }
 
 static void

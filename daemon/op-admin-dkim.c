@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * DKIM key rotation (RFC 6376 §3.1, RFC 8463): a new key starts pending
- * beside the active one, so both records can be published; once the new
- * record is visible in DNS the key becomes active and the old one retiring;
- * after the grace period the retiring key and its file go. Ed25519 keys sign
- * beside the RSA key, never alone.
+ * DKIM key rotation (RFC 6376 §3.1, RFC 8463). A new key starts pending
+ * beside the active one, so both records can be published. Once the new
+ * record is visible in DNS, the new key becomes active and the old one
+ * retiring; after the grace period the retiring key and its file go, and
+ * its record revokes it. Ed25519 keys sign beside the RSA key, never alone.
  */
 #define G_LOG_DOMAIN "outpost-admin"
 

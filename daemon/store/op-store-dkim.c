@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * A domain's DKIM keys and their life: a new key is pending until its TXT
- * record is visible, then active (it signs), then retiring (its record stays
- * published so mail signed with it still verifies) until the grace period
- * ends and it is removed. At most one key per algorithm is active.
+ * A domain's DKIM keys and their life. A new key is pending until its TXT
+ * record is visible, then active (it signs), then retiring: its record
+ * stays published, so mail signed with it still verifies, until the grace
+ * period ends and the key is removed. At most one key per algorithm is
+ * active.
  */
 #define G_LOG_DOMAIN "outpost-store"
 

@@ -226,8 +226,8 @@ op_admin_list_dkim_keys(OpAdmin *admin, const char *domain, GError **error)
 	return op_store_list_dkim_keys(admin->store, name, error);
 }
 
-/* Whether the TXT record of key, as the configured resolver sees it, carries
- * the key's public part. The error says what was found instead. */
+/* Checks that the TXT record of key, looked up through the configured
+ * resolver, contains the key's public part. The error describes what was found. */
 gboolean
 op_admin_dkim_key_visible(OpAdmin *admin, const OpStoreDkimKey *key, GError **error)
 {

@@ -180,9 +180,9 @@ op_admin_list_domains(OpAdmin *admin, GError **error)
 	return op_store_list_domains(admin->store, error);
 }
 
-/* The terms the server needs in SPF: its sending addresses, or else the
- * addresses its host name resolves to, as ip4:/ip6: terms, which cost no
- * DNS lookup (RFC 7208 §4.6.4); a:HOSTNAME only when neither is known. */
+/* Returns the terms the server needs in SPF: ip4:/ip6: terms for its sending
+ * addresses, or else for the addresses of its host name, because those cost
+ * no DNS lookup (RFC 7208 §4.6.4). a:HOSTNAME is the fallback. */
 static GPtrArray *
 dup_needed_spf_terms(OpAdmin *admin, OpResolver *resolver)
 {
@@ -292,9 +292,9 @@ op_admin_get_dns_records(OpAdmin *admin, const char *domain, GError **error)
 	return op_admin_get_dns_records_full(admin, domain, FALSE, error);
 }
 
-/* With for_publishing, an SPF record that could not be merged safely is left
- * out, so publishing keeps the domain's own; otherwise it is listed with the
- * problem in its purpose. */
+/* Returns the records to publish. With for_publishing, an SPF record that
+ * could not be merged safely is left out, so the domain keeps its own.
+ * Otherwise that record is listed with the problem in its purpose. */
 GPtrArray *
 op_admin_get_dns_records_full(OpAdmin *admin, const char *domain, gboolean for_publishing,
 			      GError **error)
@@ -720,7 +720,7 @@ op_admin_set_domain_settings(OpAdmin *admin, const char *domain, GVariant *setti
 			return FALSE;
 	}
 	/* A new selector starts a key rotation: the key it names signs once its
-	 * record is visible, so mail never carries a signature nobody can check. */
+	 * record is visible, so no message carries a signature that cannot be verified. */
 	if (selector != NULL) {
 		new_selector = op_admin_rotate_dkim_key(admin, name, "rsa", selector, error);
 		if (new_selector == NULL)

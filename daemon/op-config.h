@@ -58,10 +58,9 @@ typedef struct {
 	/* A PEM file of CA certificates that the smarthost's certificate must
 	 * chain to; "" uses the system trust store. */
 	char *smarthost_ca_file;
-	/* Deliverability: the public addresses mail leaves from (for SPF, PTR
-	 * and blocklist checks; empty: the addresses of hostname), the DNSBL
-	 * zones to check them against, the port of authoritative DNS servers,
-	 * and the DKIM rotation timing. */
+	/* Deliverability settings. sending_addresses are the public addresses
+	 * mail leaves from, for the SPF, PTR and blocklist checks; when empty,
+	 * the addresses of hostname are used. */
 	char **sending_addresses;
 	char **dnsbl_zones;
 	guint authoritative_port;

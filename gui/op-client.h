@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
  * OpClient: the app's connection to outpostd. It watches the daemon's bus
- * name, holds the generated proxy, says whether the daemon is running and
+ * name, keeps the generated proxy, reports whether the daemon is running and
  * whether this user may manage it, and forwards the EventAdded signal.
  */
 #pragma once

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
  * OpPagedModel: a GListModel of OpRecord that fetches its rows from the
- * daemon a page at a time, only for the rows a view asks for, so a list of
+ * daemon a page at a time, only for the rows a view requests, so a list of
  * 100,000 queued messages costs a few pages of memory and D-Bus calls.
  */
 #pragma once

@@ -31,7 +31,7 @@ op_show_toast(GtkWidget *widget, const char *text)
 		op_window_show_toast(window, text);
 }
 
-/* Shows a daemon error in a dialog: heading says what failed, the body is
+/* Shows a daemon error in a dialog: the heading names what failed, the body is
  * the daemon's sentence. A cancelled call shows nothing. */
 void
 op_show_error(GtkWidget *widget, const char *heading, const GError *error)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
  * OpWindow: the admin app's main window. A sidebar lists the pages; when
- * the daemon is not running or refuses the user, a status page says so
+ * the daemon is not running or refuses the user, a status page explains it
  * and what to do, in place of empty lists.
  */
 #pragma once

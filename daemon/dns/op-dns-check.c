@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
  * The deliverability check. Records are read from each authoritative server
- * of the domain, because a resolver's cache can hide a change for a TTL; SPF,
- * reverse DNS and blocklists are looked up through the recursive resolver,
- * which is what a receiver sees.
+ * of the domain, because a resolver's cache can hide a change for a TTL.
+ * SPF, reverse DNS and blocklists are looked up through the recursive
+ * resolver, the view a receiving server has.
  */
 #define G_LOG_DOMAIN "outpost-dns"
 
@@ -121,9 +121,8 @@ add_auth_servers_of(GPtrArray *servers, const OpDnsCheckInput *input, const char
 	}
 }
 
-/* Returns the names of the name servers of the zone that holds domain: the
- * NS records of the domain or, for a name inside a zone, of the closest
- * parent that has them. */
+/* Returns the name servers of the zone that contains domain: the NS records
+ * of the domain, or else of its closest parent that has NS records. */
 static GPtrArray *
 find_zone_name_servers(const OpDnsCheckInput *input, GError **error)
 {
@@ -144,7 +143,7 @@ find_zone_name_servers(const OpDnsCheckInput *input, GError **error)
 }
 
 /* Returns the authoritative servers of the domain's zone, or NULL after
- * adding the check that says why there are none. */
+ * adding the check that explains why there are none. */
 static GPtrArray *
 find_auth_servers(const OpDnsCheckInput *input, GPtrArray *checks)
 {
@@ -461,7 +460,7 @@ dup_spf_texts(GPtrArray *texts)
 }
 
 /* Reads the published SPF record from an authoritative server. Returns NULL
- * after adding the check that says what is wrong. */
+ * after adding the check that describes the problem. */
 static char *
 read_spf_record(const OpDnsCheckInput *input, GPtrArray *checks, AuthServer *server)
 {
@@ -612,7 +611,7 @@ check_spf(const OpDnsCheckInput *input, GPtrArray *checks, GPtrArray *addresses,
 /* ---- The sending addresses ------------------------------------------------ */
 
 /* Returns the configured sending addresses, or those of the hostname, or NULL
- * after adding the check that says the hostname has none. */
+ * after adding the check that reports the missing addresses. */
 static GPtrArray *
 find_sending_addresses(const OpDnsCheckInput *input, GPtrArray *checks)
 {

@@ -214,7 +214,7 @@ add_dmarc_record(GPtrArray *records, const char *apex, const char *bare_domain,
 
 /* The host name's address records and the reverse DNS of each sending
  * address (RFC 1035 §3.5, RFC 3596 §2.5), which receivers compare with the
- * HELO name. The reverse zone belongs to whoever runs the address. */
+ * HELO name. The reverse zone belongs to the owner of the address. */
 static void
 add_advice_records(GPtrArray *records, const char *host, const OpRecordsInput *input)
 {

@@ -14,11 +14,12 @@ typedef struct {
 	char *type;    /* "TXT", "MX", "SRV", ... */
 	char *value;   /* RDATA in zone-file form, TXT as quoted strings of <= 255 octets */
 	char *purpose; /* one sentence for the admin */
-	/* What the deliverability check compares it as: "dkim-active",
-	 * "dkim-pending", "dkim-retiring", "dkim-revoked", "spf", "dmarc", "srv", "advice" (a
-	 * record for a zone the admin may not run: the PTR of a sending address,
-	 * the host name's address; shown, never published), or NULL for an
-	 * exact comparison whose absence is a warning. Not freed. */
+	/* The kind of record for the deliverability check: "dkim-active",
+	 * "dkim-pending", "dkim-retiring", "dkim-revoked", "spf", "dmarc", "srv",
+	 * or "advice" for a record in a zone the admin may not run (the PTR of a
+	 * sending address, the host name's address), which is shown but never
+	 * published. NULL means an exact comparison whose absence is a warning.
+	 * A static string, not freed. */
 	const char *role;
 } OpDnsRecord;
 

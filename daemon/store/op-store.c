@@ -79,10 +79,10 @@ static const char op_store_schema_v2[] =
 static const char op_store_schema_v3[] =
 	"CREATE INDEX accounts_domain ON accounts(domain_id);";
 
-/* Version 4: DKIM keys move to their own table so a domain can hold a pending, an
- * active and a retiring key during a rotation, plus an Ed25519 key beside the RSA one;
- * per-domain client settings and DMARC policy; per-account tokens for the Apple
- * profile download; stored DNS publishing targets and the last deliverability check. */
+/* Version 4: DKIM keys move to their own table, so a domain can have a pending,
+ * an active and a retiring key during a rotation, and an Ed25519 key beside the
+ * RSA one. It also adds per-domain client settings and DMARC policy, per-account
+ * tokens for the Apple profile, stored publishing targets and the last check. */
 static const char op_store_schema_v4[] =
 	"CREATE TABLE dkim_keys ("
 	"  id INTEGER PRIMARY KEY,"

@@ -13,7 +13,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
-/* The most accounts listed at once; a search narrows the list. */
+/* The maximum number of accounts listed at once. A search narrows the list. */
 #define OP_ACCOUNTS_LIMIT 200
 
 typedef struct {

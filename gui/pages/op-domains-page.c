@@ -367,7 +367,7 @@ publish_clicked_cb(GtkButton *button, OpDomainsPage *page)
 
 /* Stops waiting for the reply. The DNS server applies an update entirely
  * or not at all (RFC 2136 §3.4), so the zone is never left half-changed,
- * but the update may still complete: the result tells the user to check. */
+ * but the update may still complete: the result message asks the user to check. */
 static void
 cancel_clicked_cb(GtkButton *button, OpDomainsPage *page)
 {

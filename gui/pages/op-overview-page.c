@@ -12,7 +12,7 @@
 
 #include <glib/gi18n.h>
 
-/* The most domains checked on each visit, so the page stays quick. */
+/* The maximum number of domains checked on each visit, so the page stays quick. */
 #define OP_OVERVIEW_MAX_CHECKS 50
 
 typedef struct {
@@ -162,9 +162,8 @@ clear_domain_rows(OpOverviewPage *page)
 	g_ptr_array_set_size(page->domain_rows, 0);
 }
 
-/* Shows the health the daemon kept from the domain's last check; only a
- * domain never checked is checked now, since a check takes seconds of DNS
- * queries. */
+/* Shows the health the daemon kept from the domain's last check. Only a
+ * domain never checked is checked now, because a check takes seconds. */
 static void
 add_domain_row(OpOverviewPage *page, const char *name, const char *health, gboolean check)
 {

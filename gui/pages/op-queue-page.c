@@ -112,8 +112,8 @@ totals_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 /* Reloads the list. Without a text search the count comes from
- * GetQueueTotals, so the model knows its length and pages on demand;
- * with one, the model grows as the view scrolls. */
+ * GetQueueTotals, so the model has its length and pages on demand.
+ * With a search, the model grows as the view scrolls. */
 static void
 reload(OpQueuePage *page)
 {
@@ -142,9 +142,9 @@ model_error_cb(OpPagedModel *model, GError *error, OpQueuePage *page)
 /* Sorting ------------------------------------------------------------------ */
 
 /* GTK 4.8 has no API for the column a GtkColumnView sorts by. Each column's
- * sorter records its key and answers "larger"; comparing two items with the
+ * sorter records its key and returns "larger". Comparing two items with the
  * view's sorter then calls the primary column first and stops there, and
- * the sign of the answer says whether that column is reversed. */
+ * the sign of the result shows whether that column is reversed. */
 static const char *op_probed_sort_key;
 
 static int

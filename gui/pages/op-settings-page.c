@@ -2,7 +2,7 @@
  *
  * The Settings page: host name, TLS certificate, message size limit,
  * message lifetime and smarthost. Saving sends only the changed values
- * with SetSettings, then asks the daemon to Reload them.
+ * with SetSettings, then calls Reload so the daemon applies them.
  */
 #include "pages/op-pages.h"
 

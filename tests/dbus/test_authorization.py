@@ -65,7 +65,7 @@ OUTPOSTCTL = None
 
 
 # Methods that talk to another server, which this suite does not run.
-# ActivateDkimKey first looks up the key's record, which no server answers.
+# ActivateDkimKey first looks up the key's record, and no DNS server here has it.
 NEEDS_NETWORK = {"PublishDnsRecords", "ActivateDkimKey"}
 
 # Methods whose reply names something a later method of root's pass works on:

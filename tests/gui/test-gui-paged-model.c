@@ -122,7 +122,7 @@ test_shrunk_queue(void)
 	FakeQueue queue = {.length = 250};
 	g_autoptr(OpPagedModel) model = op_paged_model_new(PAGE_SIZE, fake_fetch, &queue, NULL);
 
-	/* The count said 400, but the queue held 250 when the page was read. */
+	/* The count was 400, but the queue contained 250 when the page was read. */
 	op_paged_model_reset(model, 400);
 	g_object_unref(get_record(model, 210));
 	settle(model);

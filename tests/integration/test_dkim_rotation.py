@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""End-to-end tests of DKIM key rotation: a new key waits until its record is
-published in knot (by outpostctl dns publish), then signs; the old key's record
-stays for the grace period and then goes. Signatures are checked with dkimpy
-against the records knot serves, Ed25519 ones too.
+"""End-to-end tests of DKIM key rotation. A new key waits until outpostctl dns
+publish puts its record in knot, then signs. The old key's record stays for the
+grace period, after which it is published empty, which revokes the key.
+dkimpy checks the signatures, Ed25519 ones too, against the records in knot.
 
 run-integration.sh runs this inside a private network namespace.
 """
@@ -135,9 +135,9 @@ class RotationTest(unittest.TestCase):
         self.assertEqual(signatures(raw), [(old, "rsa-sha256")])
         self.assertEqual(verify_all(raw), 1)
         signed_with_old = raw
-        refused = env.ctl("dkim", "activate", ZONE, new, check=False)
-        self.assertNotEqual(refused.returncode, 0)
-        self.assertIn("does not show the new DKIM key yet", refused.stderr)
+        rejected = env.ctl("dkim", "activate", ZONE, new, check=False)
+        self.assertNotEqual(rejected.returncode, 0)
+        self.assertIn("does not show the new DKIM key yet", rejected.stderr)
 
         # Both records are generated; once published, the daemon switches.
         names = {r["name"] for r in env.daemon.ctl_json("dns", "records", ZONE)}
@@ -182,22 +182,22 @@ class RotationTest(unittest.TestCase):
         busy = env.ctl("dkim", "rotate", ZONE, check=False)
         self.assertNotEqual(busy.returncode, 0)
         self.assertIn("already has a new DKIM key waiting (selector chosen2026)", busy.stderr)
-        taken = env.ctl("domain", "set", ZONE, "--dkim-selector=chosen2026", check=False)
-        self.assertNotEqual(taken.returncode, 0)
+        duplicate = env.ctl("domain", "set", ZONE, "--dkim-selector=chosen2026", check=False)
+        self.assertNotEqual(duplicate.returncode, 0)
         # Forcing switches before the record is out; removing the pending key
         # instead cancels the rotation.
         env.ctl("dkim", "remove", ZONE, "chosen2026")
         self.assertNotIn("chosen2026", env.keys())
         active = [s for s, k in env.keys().items()
                   if k["state"] == "active" and k["algorithm"] == "rsa-sha256"]
-        refused = env.ctl("dkim", "remove", ZONE, active[0], check=False)
-        self.assertNotEqual(refused.returncode, 0)
-        self.assertIn("signs the mail of %s" % ZONE, refused.stderr)
+        rejected = env.ctl("dkim", "remove", ZONE, active[0], check=False)
+        self.assertNotEqual(rejected.returncode, 0)
+        self.assertIn("signs the mail of %s" % ZONE, rejected.stderr)
         env.ctl("domain", "set", ZONE, "--dkim-selector=forced1")
         env.ctl("dkim", "activate", ZONE, "forced1", "--force")
         self.assertEqual(env.keys()["forced1"]["state"], "active")
 
-    def test_4_unusable_record_not_taken(self):
+    def test_4_unusable_record_not_activated(self):
         result = env.ctl("dkim", "rotate", ZONE, "--json")
         selector = result.stdout.split('"')[1]
         record = [r for r in env.daemon.ctl_json("dns", "records", ZONE)
@@ -207,13 +207,13 @@ class RotationTest(unittest.TestCase):
         # of several records at the name.
         wrong = record["value"].replace("v=DKIM1", "v=DKIM2", 1)
         env.knot.set_records(ZONE, [(owner, 300, "TXT", wrong)])
-        refused = env.ctl("dkim", "activate", ZONE, selector, check=False)
-        self.assertIn("unusable record", refused.stderr)
+        rejected = env.ctl("dkim", "activate", ZONE, selector, check=False)
+        self.assertIn("unusable record", rejected.stderr)
         env.knot.knotc("zone-begin", ZONE)
         env.knot.knotc("zone-set", ZONE, owner, "300", "TXT", record["value"])
         env.knot.knotc("zone-commit", ZONE)
-        refused = env.ctl("dkim", "activate", ZONE, selector, check=False)
-        self.assertIn("more than one record", refused.stderr)
+        rejected = env.ctl("dkim", "activate", ZONE, selector, check=False)
+        self.assertIn("more than one record", rejected.stderr)
         self.assertEqual(env.keys()[selector]["state"], "pending")
         env.ctl("dkim", "remove", ZONE, selector)
 
